@@ -1,0 +1,1 @@
+"""One module per command (or command group); importing a module registers it on `app`."""

@@ -1,0 +1,30 @@
+"""`repro runs`: the runs in a results folder with status, iteration and latest metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from repro_cli.cli.app import app, console, handles_errors
+from repro_cli.errors import ReproError
+from repro_cli.runs.execute import final_metrics
+from repro_cli.runs.rundir import find_runs
+
+
+@app.command("runs")
+@handles_errors
+def list_runs(results: Path = typer.Argument(Path("results"), help="Results folder (or one run directory).")) -> None:
+    """List runs: recipe, seed, status, iteration and the latest metrics."""
+    if not results.exists():
+        raise ReproError(f"{results} does not exist; train something first (repro train) or pass the results folder")
+    table = Table(title=f"runs in {results}")
+    for col in ("run", "recipe", "seed", "status", "iteration", "updated", "latest metrics"):
+        table.add_column(col, overflow="fold")
+    for run in find_runs(results):
+        info = run.info
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in final_metrics(run).items())
+        table.add_row(str(run.path), info.get("recipe", "?"), str(info.get("seed", "?")), info.get("status", "?"),
+                      f"{info.get('iteration', 0)}/{info.get('total_iterations', '?')}", info.get("updated", ""), metrics)
+    console.print(table)

@@ -1,0 +1,86 @@
+"""The one centred gradient penalty of the 0-GP paper, and where its points x̂ come from.
+
+    penalty = λ · mean_i (‖∇ₓ f(x̂_i)‖₂ − c)²
+
+f is D's probability sigmoid(D(x)) (the 0-GP authors' code, BCE on a sigmoid output) or its raw
+logit (GAN_stability, WGAN-GP). The factor is λ with no ½: R1 with γ is weight = γ/2 on logits.
+Points x̂ are registered (`interpolates`, `real`, `fake`, `real+fake`), presets name the variants.
+The norm is taken over every non-batch dimension, so 2-D points, 1×28×28 and 3×32×32 all work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from repro_cli.config.schema import PenaltySpec
+from repro_cli.registries import PENALTY_POINTS, PENALTY_PRESETS
+
+# --- presets: defaults that a recipe's [penalty] table may override key by key -------------
+PENALTY_PRESETS.register("none")({"weight": 0.0})
+# 0-GP (Thanh-Tung et al.): zero-centred, on random real-fake interpolates.
+PENALTY_PRESETS.register("0gp")({"center": 0.0, "points": "interpolates"})
+# 0-GP-sample ("GAN-0-real"): zero-centred on real samples only (the authors' alpha = 1, as R1).
+PENALTY_PRESETS.register("0gp-sample")({"center": 0.0, "points": "real"})
+# 1-GP (Gulrajani et al.'s WGAN-GP penalty): one-centred on interpolates.
+PENALTY_PRESETS.register("1gp")({"center": 1.0, "points": "interpolates"})
+# R1 (Mescheder et al.) on D's logits; set weight = γ/2.
+PENALTY_PRESETS.register("r1")({"center": 0.0, "points": "real", "gradient_of": "logit"})
+
+
+# --- point sets: (real, fake, rng) -> x̂ --------------------------------------------------
+@PENALTY_POINTS.register("interpolates")
+def interpolates(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+    """x̂ = α·x_real + (1−α)·x_fake with α ~ U(0,1) per sample, real and fake paired by index."""
+    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), generator=rng, device=real.device, dtype=real.dtype)
+    return torch.lerp(fake, real, alpha)
+
+
+@PENALTY_POINTS.register("real")
+def real_points(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+    return real
+
+
+@PENALTY_POINTS.register("fake")
+def fake_points(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+    return fake
+
+
+@PENALTY_POINTS.register("real+fake")
+def real_and_fake(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+    """The EPFL report's reading of 0-GP-sample: v ∈ D_r ∪ D_g."""
+    return torch.cat([real, fake])
+
+
+def input_gradient_norm(scores: torch.Tensor, points: torch.Tensor, create_graph: bool) -> torch.Tensor:
+    """‖∂ scores_i / ∂ points_i‖₂ per sample (each score depends only on its own point)."""
+    (grad,) = torch.autograd.grad(scores.sum(), points, create_graph=create_graph)
+    return grad.flatten(1).norm(dim=1)
+
+
+class GradientPenalty:
+    def __init__(self, spec: PenaltySpec):
+        self.spec = spec
+        self.active = spec.weight > 0
+        self.make_points: Callable = PENALTY_POINTS.get(spec.points)
+        self.link = torch.sigmoid if spec.gradient_of == "probability" else (lambda t: t)
+        # With points = real, the penalty can reuse D's forward pass on the real batch.
+        self.reuses_real_forward = self.active and spec.points == "real"
+
+    def prepare_real(self, real: torch.Tensor) -> torch.Tensor:
+        """Called before D's forward on the real batch, so its graph can serve the penalty."""
+        return real.detach().requires_grad_(True) if self.reuses_real_forward else real
+
+    def __call__(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, d_real: torch.Tensor,
+                 rng: torch.Generator | None = None) -> torch.Tensor:
+        if not self.active:
+            return real.new_zeros(())
+        if self.reuses_real_forward:
+            points, scores = real, d_real
+        else:
+            points = self.make_points(real.detach(), fake.detach(), rng).detach().requires_grad_(True)
+            scores = D(points)
+        norms = input_gradient_norm(self.link(scores), points, create_graph=True)
+        return self.spec.weight * (norms - self.spec.center).pow(2).mean()

@@ -1,0 +1,1 @@
+"""Run directories: one per (recipe, seed) run, never overwritten, written atomically."""

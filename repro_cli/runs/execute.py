@@ -1,0 +1,49 @@
+"""Run one (recipe, seed): create its directory, train, record the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from repro_cli.config.schema import Recipe
+from repro_cli.data.base import DataContext
+from repro_cli.engine.trainer import Trainer
+from repro_cli.runs.rundir import Run
+
+
+def execute(recipe: Recipe, seed: int, out: Path, device: str, overrides: list[str], data: DataContext | None = None,
+            on_start: Callable[[Trainer, Run], None] | None = None, on_log: Callable[[dict[str, Any]], None] | None = None) -> Run:
+    """Build first (so bad data or settings fail before any directory exists), then create the
+    run directory and train. Any crash marks the run `failed` before re-raising."""
+    trainer = Trainer(recipe, seed=seed, device=device, data=data)
+    run = Run.create(out, recipe, seed, device=device, overrides=overrides, extra={"total_iterations": trainer.total})
+    if on_start is not None:
+        on_start(trainer, run)
+    try:
+        status = trainer.fit(run, on_log=on_log)
+    except BaseException as err:
+        run.update(status="failed", iteration=trainer.iteration, error=f"{type(err).__name__}: {err}")
+        raise
+    run.update(status=status, iteration=trainer.iteration)
+    return run
+
+
+def final_metrics(run: Run) -> dict[str, float]:
+    """The last value of every metric (and the last training losses) in a run's log."""
+    last: dict[str, float] = {}
+    for rec in run.records():
+        if rec.get("type") == "metric" and isinstance(rec.get("value"), (int, float)):
+            last[rec["name"]] = rec["value"]
+        elif rec.get("type") == "train":
+            for key in ("d_loss", "g_loss"):
+                if key in rec:
+                    last[key] = rec[key]
+    return last
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(threads)
