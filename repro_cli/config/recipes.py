@@ -1,7 +1,7 @@
 """Recipe files: finding them, `extends` inheritance, `--set` overrides, and listing.
 
-Recipes are TOML data files shipped inside the package (the repo's top-level `recipes/` folder is
-installed as `repro_cli.recipes`). Files whose name starts with `_` are bases for `extends`, not
+Recipes are TOML data files shipped inside the package (the repo's top-level `recipes/` folder,
+linked as `repro_cli/recipes`, is installed as package data). Files whose name starts with `_` are bases for `extends`, not
 runnable recipes. A path to any `.toml` file may be used in place of a name.
 """
 
@@ -24,7 +24,7 @@ ALTERNATIVES = {("train", "iterations"): ("train", "epochs"), ("train", "epochs"
 
 
 def recipe_dir() -> Path:
-    return Path(str(resources.files("repro_cli.recipes")))
+    return Path(str(resources.files("repro_cli") / "recipes"))
 
 
 def _files() -> dict[str, Path]:
