@@ -54,10 +54,12 @@ def real_and_fake(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator |
     return torch.cat([real, fake])
 
 
-def input_gradient_norm(scores: torch.Tensor, points: torch.Tensor, create_graph: bool) -> torch.Tensor:
-    """‖∂ scores_i / ∂ points_i‖₂ per sample (each score depends only on its own point)."""
+def input_gradient_norm(scores: torch.Tensor, points: torch.Tensor, create_graph: bool, sample_dims: int = 1) -> torch.Tensor:
+    """‖∂ scores_i / ∂ points_i‖₂ per sample (each score depends only on its own point, so one
+    backward of the sum gives every sample's gradient). The first `sample_dims` dimensions index
+    samples: 1 for a batch, 2 for an ensemble's (member, sample)."""
     (grad,) = torch.autograd.grad(scores.sum(), points, create_graph=create_graph)
-    return grad.flatten(1).norm(dim=1)
+    return grad.flatten(sample_dims).norm(dim=-1)
 
 
 class GradientPenalty:
@@ -73,14 +75,21 @@ class GradientPenalty:
         """Called before D's forward on the real batch, so its graph can serve the penalty."""
         return real.detach().requires_grad_(True) if self.reuses_real_forward else real
 
+    def points(self, real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+        """The points x̂, as a fresh leaf whose gradient the penalty takes."""
+        return self.make_points(real.detach(), fake.detach(), rng).detach().requires_grad_(True)
+
+    def of_scores(self, scores: torch.Tensor, points: torch.Tensor, sample_dims: int = 1) -> torch.Tensor:
+        """λ · mean over samples of (‖∇ₓ f(x̂)‖ − c)²: a scalar, or one value per ensemble member.
+        create_graph because the penalty itself is differentiated w.r.t. D's weights."""
+        norms = input_gradient_norm(self.link(scores), points, create_graph=True, sample_dims=sample_dims)
+        return self.spec.weight * (norms - self.spec.center).pow(2).mean(-1)
+
     def __call__(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, d_real: torch.Tensor,
                  rng: torch.Generator | None = None) -> torch.Tensor:
         if not self.active:
             return real.new_zeros(())
         if self.reuses_real_forward:
-            points, scores = real, d_real
-        else:
-            points = self.make_points(real.detach(), fake.detach(), rng).detach().requires_grad_(True)
-            scores = D(points)
-        norms = input_gradient_norm(self.link(scores), points, create_graph=True)
-        return self.spec.weight * (norms - self.spec.center).pow(2).mean()
+            return self.of_scores(d_real, real)
+        points = self.points(real, fake, rng)
+        return self.of_scores(D(points), points)

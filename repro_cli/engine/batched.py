@@ -1,0 +1,73 @@
+"""N copies of one network trained at once: their parameters stacked along a new leading
+dimension, and one vectorised forward (torch.func.vmap over functional_call) on inputs of shape
+(N, batch, ...). Each member only ever sees its own slice, so gradients of a sum over members are
+exactly each member's own gradients, and elementwise optimisers (SGD, Adam, RMSprop) on the stacked
+tensors update every member as its own optimiser would.
+
+Only stateless networks qualify: a module with buffers (spectral norm's u, batch norm's running
+statistics) updates them in place during the forward, which vmap cannot split per member.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+
+class NotBatchable(Exception):
+    """This recipe cannot be trained as a vectorised ensemble; train its seeds one at a time."""
+
+
+class StackedModule:
+    def __init__(self, members: list[nn.Module]):
+        first = members[0]
+        for m in members:
+            if any(True for _ in m.buffers()):
+                raise NotBatchable(f"{type(m).__name__} has buffers (normalisation state), which vmap cannot split per member")
+            if type(m) is not type(first) or [n for n, _ in m.named_parameters()] != [n for n, _ in first.named_parameters()]:
+                raise NotBatchable("ensemble members have different architectures")
+        self.members = members
+        params, _ = stack_module_state(members)  # new leaf tensors, detached from the members
+        self.params: dict[str, torch.Tensor] = params
+        # A stateless copy whose parameters functional_call swaps for each member's slice.
+        self.skeleton = copy.deepcopy(first).to("meta")
+        self._forward = vmap(lambda p, x: functional_call(self.skeleton, p, (x,)))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self._forward(self.params, x)
+
+    def __getattr__(self, name: str):
+        # Plain attributes of the architecture (e.g. a generator's z_dim).
+        return getattr(self.members[0], name)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return list(self.params.values())
+
+    def requires_grad_(self, flag: bool) -> "StackedModule":
+        for p in self.params.values():
+            p.requires_grad_(flag)
+        return self
+
+    @torch.no_grad()
+    def copy_to_members(self) -> None:
+        """Write each member's slice back into its own module (for evaluation and checkpoints)."""
+        for i, member in enumerate(self.members):
+            for name, p in member.named_parameters():
+                p.copy_(self.params[name][i])
+
+
+def copy_optimizer_state(stacked: torch.optim.Optimizer, member: torch.optim.Optimizer, index: int) -> None:
+    """Give a member's own optimiser the state of its slice of the stacked optimiser, so the
+    member's checkpoint is exactly what a serial run would save (and resumes serially)."""
+    member_params = [p for group in member.param_groups for p in group["params"]]
+    stacked_params = [p for group in stacked.param_groups for p in group["params"]]
+    for mp, sp in zip(member_params, stacked_params, strict=True):
+        if sp not in stacked.state:
+            continue
+        member.state[mp] = {
+            key: (value[index].clone() if value.shape == sp.shape else value.clone()) if torch.is_tensor(value) else copy.deepcopy(value)
+            for key, value in stacked.state[sp].items()
+        }
