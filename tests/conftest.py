@@ -26,3 +26,54 @@ def cli(tmp_path, monkeypatch):
         return result
 
     return invoke
+
+
+# --- a tiny MNIST in the real IDX layout (MNIST/raw/...), so torchvision's own loader runs -------
+def render_digits(labels, seed: int):
+    """28×28 uint8 images of the digits in `labels`, drawn with PIL's font at random offsets, sizes
+    and stroke intensities: real digit shapes a LeNet can learn from a few hundred examples."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = np.random.default_rng(seed)
+    fonts = {size: ImageFont.load_default(size=size) for size in range(18, 25)}
+    out = np.zeros((len(labels), 28, 28), dtype=np.uint8)
+    for i, label in enumerate(labels):
+        image = Image.new("L", (28, 28))
+        font = fonts[int(rng.integers(18, 25))]
+        ImageDraw.Draw(image).text((int(rng.integers(4, 11)), int(rng.integers(-2, 4))), str(int(label)),
+                                   fill=int(rng.integers(180, 256)), font=font)
+        out[i] = np.asarray(image)
+    return out
+
+
+def write_tiny_mnist(root, n_train: int = 600, n_test: int = 200, train_suffix: str = ".gz", test_suffix: str = ""):
+    """MNIST-format files under root/MNIST/raw: training files gzip-compressed and test files raw by
+    default (both forms occur in the wild). Labels cycle 0..9. Returns the raw folder."""
+    import numpy as np
+
+    from repro_cli.data.idx import write_idx
+
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, n, suffix, seed in (("train", n_train, train_suffix, 1), ("t10k", n_test, test_suffix, 2)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        write_idx(raw / f"{prefix}-images-idx3-ubyte{suffix}", render_digits(labels, seed))
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte{suffix}", labels)
+    return raw
+
+
+@pytest.fixture(scope="session")
+def mnist_root(tmp_path_factory):
+    """A data directory holding a tiny MNIST (shared by the session, so its classifier is trained once)."""
+    root = tmp_path_factory.mktemp("mnist-data")
+    write_tiny_mnist(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def mnist_classifier(mnist_root):
+    """The cached digit classifier of `mnist_root`, trained once (settings that suit 600 images)."""
+    from repro_cli.classifier import TrainSettings, get_classifier
+
+    return get_classifier(mnist_root, False, TrainSettings(epochs=10, lr=0.05, momentum=0.9, batch_size=32))
