@@ -1,0 +1,57 @@
+"""CIFAR-10 through torchvision's own loader, from the data directory (see `data.location`).
+
+Images are kept as uint8 (150 MB for the 50k training images) and scaled to [-1, 1] per batch, as
+the SNGAN/BSSN code feeds them to D. Labels are not used: every CIFAR recipe is unconditional.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import torch
+from torchvision.datasets import CIFAR10
+
+from repro_cli.config.validate import Range
+from repro_cli.data.base import DataContext, TensorSource
+from repro_cli.data.location import open_torchvision
+from repro_cli.errors import DataError
+from repro_cli.registries import DATA
+
+FILES = [name for name, _ in CIFAR10.train_list + CIFAR10.test_list] + [CIFAR10.meta["filename"]]
+
+
+class CIFAR10WithoutChecksums(CIFAR10):
+    """torchvision's CIFAR10 that only checks the files exist (for re-packed or tiny test copies in
+    the same pickle format); the pickle parsing is torchvision's, unchanged."""
+
+    train_list = [[name, None] for name, _ in CIFAR10.train_list]
+    test_list = [[name, None] for name, _ in CIFAR10.test_list]
+    meta = {**CIFAR10.meta, "md5": None}
+
+
+class ImageSource(TensorSource):
+    """uint8 NCHW images -> float NCHW in [-1, 1]."""
+
+    def decode(self, stored: torch.Tensor) -> torch.Tensor:
+        return stored.float().div_(127.5).sub_(1.0)
+
+
+@DATA.register("cifar10")
+def cifar10(
+    *,
+    ctx: DataContext,
+    split: Literal["train", "test"] = "train",
+    limit: Annotated[int, Range(ge=1)] | None = None,
+    verify_checksums: bool = True,
+) -> ImageSource:
+    """CIFAR-10 images (3×32×32) of `split`; `limit` keeps the first n. `verify_checksums = false`
+    accepts files whose MD5 differs from the official release (same pickle format)."""
+    loader = CIFAR10 if verify_checksums else CIFAR10WithoutChecksums
+    dataset = open_torchvision(
+        "CIFAR-10", ctx, [f"{CIFAR10.base_folder}/{name}" for name in FILES], CIFAR10.url,
+        lambda download: loader(str(ctx.root), train=split == "train", download=download),
+    )
+    images = torch.from_numpy(dataset.data[:limit]).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
+    if images.shape[0] == 0:
+        raise DataError(f"CIFAR-10 {split} split under {ctx.root} holds no images")
+    return ImageSource(images, ctx.device, ctx.seed)
