@@ -29,7 +29,7 @@ class CIFAR10WithoutChecksums(CIFAR10):
     meta = {**CIFAR10.meta, "md5": None}
 
 
-class ImageSource(TensorSource):
+class CIFARImages(TensorSource):
     """uint8 NCHW images -> float NCHW in [-1, 1]."""
 
     def decode(self, stored: torch.Tensor) -> torch.Tensor:
@@ -43,7 +43,7 @@ def cifar10(
     split: Literal["train", "test"] = "train",
     limit: Annotated[int, Range(ge=1)] | None = None,
     verify_checksums: bool = True,
-) -> ImageSource:
+) -> CIFARImages:
     """CIFAR-10 images (3×32×32) of `split`; `limit` keeps the first n. `verify_checksums = false`
     accepts files whose MD5 differs from the official release (same pickle format)."""
     loader = CIFAR10 if verify_checksums else CIFAR10WithoutChecksums
@@ -54,4 +54,4 @@ def cifar10(
     images = torch.from_numpy(dataset.data[:limit]).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
     if images.shape[0] == 0:
         raise DataError(f"CIFAR-10 {split} split under {ctx.root} holds no images")
-    return ImageSource(images, ctx.device, ctx.seed)
+    return CIFARImages(images, ctx.device, ctx.seed)
