@@ -83,6 +83,10 @@ class TrainSpec:
     checkpoint_every: NonNegInt = 0
     keep_checkpoints: PositiveInt = 3
     sample_every: NonNegInt = 0
+    # ckpt-best.pt: the checkpoint at the evaluation where this metric record (e.g. "fid",
+    # "modes_covered") was lowest (best_mode "min") or highest ("max"); unset = no best checkpoint.
+    best_metric: str | None = None
+    best_mode: Literal["min", "max"] = "min"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,11 +8,13 @@ Per iteration (GAN_stability / mimicry style):
 from __future__ import annotations
 
 import io
+import math
 import random
 import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from repro_cli import registries as R
@@ -34,6 +36,9 @@ class Trainer:
         self.noise_rng = generator(seed, "noise", self.device)
         self.penalty_rng = generator(seed, "penalty", self.device)
         self.iteration = 0
+        self.elapsed = 0.0  # training seconds so far, carried across resumes
+        self.best: float | None = None  # best value of train.best_metric so far
+        self.divergence: dict[str, Any] | None = None
         self.total = total_iterations(recipe, self.real)
         self.metrics = [R.METRICS.get(m.name)(**m.params) for m in recipe.eval.metrics]
         # Real and fake go through D in one forward pass unless D has batch-dependent layers,
@@ -100,11 +105,14 @@ class Trainer:
 
     # --- state -----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Everything that determines the rest of the run (tensors and plain data only)."""
+        """Everything that determines the rest of the run (tensors and plain data only, so a
+        checkpoint loads with `weights_only=True`)."""
         state = {
             "iteration": self.iteration,
             "config_hash": self.recipe.config_hash(),
             "seed": self.seed,
+            "elapsed": self.elapsed,
+            "best": self.best,
             "D": self.D.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "real": self.real.state_dict(),
@@ -112,6 +120,7 @@ class Trainer:
             "penalty_rng": self.penalty_rng.get_state(),
             "torch_rng": torch.get_rng_state(),
             "python_rng": random.getstate(),
+            "numpy_rng": _numpy_rng_state(),
         }
         if self.G is not None:
             state.update(G=self.G.state_dict(), opt_g=self.opt_g.state_dict())
@@ -123,6 +132,8 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.iteration = state["iteration"]
+        self.elapsed = state.get("elapsed", 0.0)
+        self.best = state.get("best")
         self.D.load_state_dict(state["D"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.real.load_state_dict(state["real"])
@@ -130,6 +141,8 @@ class Trainer:
         self.penalty_rng.set_state(state["penalty_rng"])
         torch.set_rng_state(state["torch_rng"])
         random.setstate(_as_python_rng_state(state["python_rng"]))
+        if "numpy_rng" in state:
+            _set_numpy_rng_state(state["numpy_rng"])
         if self.G is not None:
             self.G.load_state_dict(state["G"])
             self.opt_g.load_state_dict(state["opt_g"])
@@ -143,47 +156,81 @@ class Trainer:
         torch.save(self.state_dict(), buffer)
         return buffer.getvalue()
 
+    def weights_finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for m in (self.D, self.G) if m is not None for p in m.parameters())
+
     # --- the loop ----------------------------------------------------------------------------
     def fit(self, run: Run | None = None, on_log: Callable[[dict[str, Any]], None] | None = None,
             stop: Callable[[], bool] = lambda: False) -> str:
-        """Train to the end (or until `stop()`), logging, evaluating and checkpointing as the recipe
-        says. Returns the final status."""
+        """Train to the end (or until `stop()` says to checkpoint and leave), logging, evaluating
+        and checkpointing as the recipe says. Returns the final status: completed, preempted or
+        diverged (then `self.divergence` says where; no checkpoint is written after it, so the
+        newest checkpoint is the last good state)."""
         from repro_cli.runs.checkpoint import save_checkpoint
 
         train, every = self.recipe.train, self.recipe.eval.every
-        start = time.perf_counter()
+        started, elapsed_before = time.perf_counter(), self.elapsed
         while self.iteration < self.total:
             stats = self.step()
             it = self.iteration
+            self.elapsed = elapsed_before + time.perf_counter() - started
             if it % train.log_every == 0 or it == self.total:
-                record = {"type": "train", "iteration": it, "seconds": round(time.perf_counter() - start, 3),
-                          **{k: float(v) for k, v in stats.items()}}
+                record = {"type": "train", "iteration": it, "seconds": round(self.elapsed, 3), **{k: float(v) for k, v in stats.items()}}
                 if run is not None:
                     run.log(record)
                 if on_log is not None:
                     on_log(record)
-                if not all(torch.isfinite(torch.tensor(v)) for k, v in record.items() if k not in ("type", "iteration")):
-                    return "diverged"
+            # One host sync per step: a NaN must stop the run at the step it appears, before any
+            # checkpoint could save it as the newest "good" state.
+            if not bool(torch.isfinite(torch.stack([v.float() for v in stats.values()])).all()):
+                return self._diverged(run, {k: float(v) for k, v in stats.items()}, "loss")
             if every and it % every == 0 and it != self.total:
                 self._log_eval(run)
-            if run is not None and train.checkpoint_every and it % train.checkpoint_every == 0:
+            stopping = stop()
+            if run is not None and (stopping or (train.checkpoint_every and it % train.checkpoint_every == 0)):
+                if not self.weights_finite():
+                    return self._diverged(run, {}, "weight")
                 save_checkpoint(run, self)
-            if stop():
-                if run is not None:
-                    save_checkpoint(run, self)
+            if stopping:
                 return "preempted"
         self._log_eval(run)
         if run is not None:
+            if not self.weights_finite():
+                return self._diverged(run, {}, "weight")
             save_checkpoint(run, self)
         return "completed"
 
     def _log_eval(self, run: Run | None) -> None:
-        for record in self.evaluate(run):
+        records = self.evaluate(run)
+        for record in records:
             if run is not None:
                 run.log(record)
+        if run is not None and self.recipe.train.best_metric:
+            from repro_cli.runs.checkpoint import save_best
+
+            save_best(run, self, records)
+
+    def _diverged(self, run: Run | None, values: dict[str, float], where: str) -> str:
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        what = f"non-finite {', '.join(bad)}" if bad else f"non-finite {where}s"
+        self.divergence = {"iteration": self.iteration, "message": f"{what} at iteration {self.iteration}"}
+        if run is not None:
+            run.log({"type": "diverged", "iteration": self.iteration, "reason": self.divergence["message"], **values})
+        return "diverged"
 
 
 def _as_python_rng_state(state: Any) -> tuple:
     """random.setstate wants nested tuples; a state that went through a checkpoint may be lists."""
     version, internal, gauss = state
     return (version, tuple(internal), gauss)
+
+
+def _numpy_rng_state() -> dict[str, Any]:
+    """numpy's legacy global RNG state as tensors and plain data (loadable with weights_only)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss), "cached": float(cached)}
+
+
+def _set_numpy_rng_state(state: dict[str, Any]) -> None:
+    keys = state["keys"].numpy().astype(np.uint32)
+    np.random.set_state((state["name"], keys, state["pos"], state["has_gauss"], state["cached"]))

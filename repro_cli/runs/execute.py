@@ -1,4 +1,4 @@
-"""Run one (recipe, seed): create its directory, train, record the outcome."""
+"""Run one (recipe, seed): create its directory (or reopen it to resume), train, record the outcome."""
 
 from __future__ import annotations
 
@@ -13,21 +13,42 @@ from repro_cli.data.base import DataContext
 from repro_cli.engine.trainer import Trainer
 from repro_cli.runs.rundir import Run
 
+Stop = Callable[[], bool]
+
 
 def execute(recipe: Recipe, seed: int, out: Path, device: str, overrides: list[str], data: DataContext | None = None,
-            on_start: Callable[[Trainer, Run], None] | None = None, on_log: Callable[[dict[str, Any]], None] | None = None) -> Run:
+            on_start: Callable[[Trainer, Run], None] | None = None, on_log: Callable[[dict[str, Any]], None] | None = None,
+            stop: Stop = lambda: False) -> Run:
     """Build first (so bad data or settings fail before any directory exists), then create the
-    run directory and train. Any crash marks the run `failed` before re-raising."""
+    run directory and train."""
     trainer = Trainer(recipe, seed=seed, device=device, data=data)
     run = Run.create(out, recipe, seed, device=device, overrides=overrides, extra={"total_iterations": trainer.total})
+    return train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
+
+
+def train_run(run: Run, trainer: Trainer, on_start: Callable[[Trainer, Run], None] | None = None,
+              on_log: Callable[[dict[str, Any]], None] | None = None, stop: Stop = lambda: False) -> Run:
+    """Train a new or resumed run (whose lock this process holds) until it completes, diverges or
+    `stop()` asks it to checkpoint and leave; record the status. Any crash marks the run `failed`
+    before re-raising."""
     if on_start is not None:
         on_start(trainer, run)
     try:
-        status = trainer.fit(run, on_log=on_log)
-    except BaseException as err:
-        run.update(status="failed", iteration=trainer.iteration, error=f"{type(err).__name__}: {err}")
-        raise
-    run.update(status=status, iteration=trainer.iteration)
+        try:
+            status = trainer.fit(run, on_log=on_log, stop=stop)
+        except BaseException as err:
+            run.update(status="failed", iteration=trainer.iteration, error=f"{type(err).__name__}: {err}")
+            raise
+        outcome: dict[str, Any] = {}
+        if status == "diverged":
+            last = run.info.get("last_checkpoint")
+            outcome = {"diverged_at": trainer.divergence["iteration"],
+                       "error": f"{trainer.divergence['message']}; last good checkpoint: {last or 'none (no checkpoint was written before it)'}"}
+        elif status == "preempted":
+            outcome = {"stopped_by": getattr(stop, "signal", None)}
+        run.update(status=status, iteration=trainer.iteration, **outcome)
+    finally:
+        run.release()
     return run
 
 

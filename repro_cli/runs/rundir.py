@@ -29,11 +29,12 @@ from repro_cli import __version__
 from repro_cli.config.schema import Recipe, resolve
 from repro_cli.errors import ConfigError, RunDirError
 from repro_cli.runs.atomic import append_line, atomic_write_json, atomic_write_text, read_jsonl
+from repro_cli.runs.lock import RunLock, is_locked
 
 RUN_FILE = "run.json"
 RECIPE_FILE = "recipe.toml"
 METRICS_FILE = "metrics.jsonl"
-STATUSES = ("running", "completed", "diverged", "preempted", "failed")
+STATUSES = ("running", "completed", "diverged", "preempted", "failed")  # `stale`: running, but its process is gone
 
 
 def now() -> str:
@@ -71,6 +72,17 @@ def git_commit() -> dict[str, Any] | None:
 class Run:
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.lock: RunLock | None = None  # held while this process trains the run
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def state(self) -> str:
+        """The status, except that a `running` run nobody is training is reported as `stale`."""
+        status = self.info.get("status", "?")
+        return "stale" if status == "running" and self.lock is None and not is_locked(self.path) else status
 
     # --- creation and opening ------------------------------------------------------------
     @classmethod
@@ -94,6 +106,8 @@ class Run:
         else:  # pragma: no cover - 100 random collisions
             raise RunDirError(f"could not find a free run name in {parent}")
         run = cls(path)
+        run.lock = RunLock(path)
+        run.lock.acquire()  # a fresh directory: nobody else can hold it yet
         (path / "checkpoints").mkdir()
         (path / "figures").mkdir()
         atomic_write_text(path / RECIPE_FILE, tomli_w.dumps(recipe.to_dict()))
@@ -115,6 +129,7 @@ class Run:
             "command": sys.argv,
             "cwd": os.getcwd(),
             "pid": os.getpid(),
+            "host": platform.node(),
             **(extra or {}),
         }
         atomic_write_json(path / RUN_FILE, info)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from repro_cli.cli.app import app, console, handles_errors, parse_seeds, resolve_device
+from repro_cli.cli.app import app, console, err_console, handles_errors, parse_seeds, resolve_device
 from repro_cli.config.recipes import expand_patterns, load_recipe
 from repro_cli.data.base import DataContext, default_data_dir, offline_from_env
 from repro_cli.engine.batched import NotBatchable
+from repro_cli.errors import ReproError
 from repro_cli.runs.ensemble import execute_ensemble
-from repro_cli.runs.execute import execute, final_metrics, set_threads
+from repro_cli.runs.execute import execute, final_metrics, set_threads, train_run
+from repro_cli.runs.resume import find_unfinished, resume
+from repro_cli.runs.signals import EXIT_PREEMPTED, stop_on_signals
 
 DEFAULT_RECIPE = "gaussian-0gp"
 
@@ -40,7 +45,7 @@ def progress_bar() -> Progress:
 @app.command()
 @handles_errors
 def train(
-    recipe: list[str] = typer.Option([DEFAULT_RECIPE], "--recipe", "-r", help="Recipe name, glob pattern ('gaussian-*') or .toml path; repeat for several."),
+    recipe: list[str] = typer.Option(None, "--recipe", "-r", help=f"Recipe name, glob pattern ('gaussian-*') or .toml path; repeat for several (default {DEFAULT_RECIPE})."),
     seed: int = typer.Option(None, "--seed", help="One seed (default 0)."),
     seeds: str = typer.Option(None, "--seeds", help="Several seeds: '0,1,2', '0-4' or '0-2,7'."),
     set_: list[str] = typer.Option([], "--set", "-s", help="Override a recipe value: --set optim.lr_d=3e-4 (TOML values)."),
@@ -51,28 +56,61 @@ def train(
     offline: bool = typer.Option(False, "--offline", help="Never download datasets (also REPRO_OFFLINE=1)."),
     threads: int = typer.Option(None, "--threads", min=1, help="torch CPU threads (default: torch's choice)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    resume_dir: Path = typer.Option(None, "--resume", help="Continue this run directory from its newest good checkpoint (its own recipe and seed)."),
+    auto_resume: bool = typer.Option(False, "--auto-resume", help="Per recipe x seed: continue the newest unfinished run (pre-empted, failed or stale) with the same config hash in --out, else start a new one."),
+    force: bool = typer.Option(False, "--force", help="With --resume: accept a changed recipe (--set) or a diverged run; the change is recorded."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Train several seeds of a small recipe as one vectorised ensemble (same run directories and numbers as one at a time, faster); recipes that cannot be vectorised train one seed at a time."),
 ) -> None:
-    """Train recipes. With no options: the [bold]gaussian-0gp[/] recipe, seed 0, on CPU (about half a minute)."""
+    """Train recipes. With no options: the [bold]gaussian-0gp[/] recipe, seed 0, on CPU (about half a minute).
+
+    SIGTERM, SIGUSR1 (SLURM pre-emption) or Ctrl-C: the current step finishes, a checkpoint is written
+    and the command exits with code 75 so a job script can requeue it."""
     device = resolve_device(device)
-    seed_list = parse_seeds(seed, seeds)
     overrides = list(set_) + ([f"train.iterations={iterations}"] if iterations else [])
-    # Validate every recipe before training any, so a typo in the third fails in a second, not an hour.
-    recipes = [load_recipe(name, overrides) for name in expand_patterns(recipe)]
     set_threads(threads)
     ctx = data_context(data_dir, offline)
+    if resume_dir is not None:
+        if recipe or seed is not None or seeds is not None or auto_resume:
+            raise ReproError("--resume continues one run with its own recipe and seed; drop --recipe/--seed/--seeds/--auto-resume")
+        jobs = [functools.partial(resume_one_run, resume_dir, overrides, force, device, ctx, quiet)]
+    else:
+        if force:
+            raise ReproError("--force only applies to --resume RUN_DIR")
+        seed_list = parse_seeds(seed, seeds)
+        # Validate every recipe before training any, so a typo in the third fails in a second, not an hour.
+        recipes = [load_recipe(name, overrides) for name in expand_patterns(recipe or [DEFAULT_RECIPE])]
+        jobs = []
+        for rec in recipes:
+            # The ensemble creates fresh runs only: resuming goes run by run.
+            runs = _train_ensemble(rec, seed_list, out, device, overrides, ctx, quiet) if ensemble and len(seed_list) > 1 and not auto_resume else None
+            if runs is not None:
+                jobs.extend(functools.partial(_finished, run) for run in runs)
+            else:
+                jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume) for s in seed_list)
 
     table = Table(title="runs")
     for col in ("recipe", "seed", "status", "run directory", "final metrics"):
         table.add_column(col)
-    for rec in recipes:
-        runs = _train_ensemble(rec, seed_list, out, device, overrides, ctx, quiet) if ensemble and len(seed_list) > 1 else None
-        if runs is None:
-            runs = [_train_one(rec, s, out, device, overrides, ctx, quiet) for s in seed_list]
-        for s, run in zip(seed_list, runs):
+    preempted = False
+    with stop_on_signals() as stop:
+        for job in jobs:
+            run = job(stop=stop)
+            info = run.info
             metrics = ", ".join(f"{k}={v:.4g}" for k, v in final_metrics(run).items())
-            table.add_row(rec.name, str(s), run.info["status"], str(run.path), metrics)
+            table.add_row(info["recipe"], str(info["seed"]), info["status"], str(run.path), metrics)
+            if info["status"] == "diverged":
+                err_console.print(f"[yellow]diverged:[/] {run.path}: {info.get('error')}")
+            if stop():
+                preempted = True
+                break
     console.print(table)
+    if preempted:
+        err_console.print(f"stopped by {stop.signal} after a checkpoint; continue with: repro train --resume RUN_DIR (or rerun with --auto-resume)")
+        raise typer.Exit(EXIT_PREEMPTED)
+
+
+def _finished(run, stop=None):
+    return run
 
 
 def _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet):
@@ -90,6 +128,41 @@ def _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet):
         return None
 
 
+def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=False, stop=lambda: False):
+    """One recipe x seed in its own run directory (or, with auto_resume, continuing an unfinished
+    one). This is the whole per-run flow of `repro train`."""
+    if auto_resume:
+        unfinished = find_unfinished(out, rec, seed)
+        if unfinished is not None:
+            return resume_one_run(unfinished.path, [], False, device, ctx, quiet, stop=stop)
+    with _progress(quiet) as (on_start, on_log):
+        return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=on_log, stop=stop)
+
+
+def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: False):
+    resumed = resume(run_dir, overrides, force, device, ctx)
+    for warning in resumed.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}; using an older checkpoint")
+    err_console.print(f"resuming {resumed.run.path} from {resumed.checkpoint.name} (iteration {resumed.trainer.iteration})")
+    with _progress(quiet) as (on_start, on_log):
+        return train_run(resumed.run, resumed.trainer, on_start=on_start, on_log=on_log, stop=stop)
+
+
+@contextlib.contextmanager
+def _progress(quiet):
+    """(on_start, on_log) callbacks driving a Rich progress bar, or no-ops when quiet."""
+    if quiet:
+        yield None, None
+        return
+    with progress_bar() as progress:
+        task = progress.add_task("", total=None, rate="-", d="-", g="-")
+
+        def on_start(trainer, run):
+            progress.update(task, description=f"{trainer.recipe.name} s{trainer.seed}", total=trainer.total, completed=trainer.iteration)
+
+        yield on_start, _progress_updater(progress, task)
+
+
 def _progress_updater(progress, task):
     def on_log(record):
         elapsed = record["seconds"] or 1e-9
@@ -97,15 +170,3 @@ def _progress_updater(progress, task):
                         d=f"{record['d_loss']:.4f}", g=f"{record['g_loss']:.4f}" if "g_loss" in record else "-")
 
     return on_log
-
-
-def _train_one(rec, seed, out, device, overrides, ctx, quiet):
-    if quiet:
-        return execute(rec, seed, out, device, overrides, ctx)
-    with progress_bar() as progress:
-        task = progress.add_task(f"{rec.name} s{seed}", total=None, rate="-", d="-", g="-")
-
-        def on_start(trainer, run):
-            progress.update(task, total=trainer.total)
-
-        return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=_progress_updater(progress, task))
