@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -110,3 +112,42 @@ def tiny_cifar10(tmp_path):
     """(data dir, training images) of a tiny CIFAR-10 copy; recipes need data.verify_checksums=false."""
     root = tmp_path / "data"
     return root, write_tiny_cifar10(root)
+
+
+# --- synthetic run directories for the report tests (values chosen by the test, no training) ---
+
+PROTOCOL = {"grid": "4x4", "weight": "p_r + p_g"}
+
+
+def _make_run(root: Path, recipe: str, seed: int, metrics: dict[str, float], *, iteration: int = 100, status: str = "completed",
+             config: str = "cfg0", protocol: dict | None = None, earlier: dict[str, float] | None = None,
+             d_losses: list[float] | None = None) -> Path:
+    """results/<recipe>/<id>/ with run.json and a metrics log: `earlier` values at iteration/2, `metrics`
+    at `iteration`, and a training log of d_loss values (one per 10 iterations)."""
+    path = Path(root) / recipe / f"run-{recipe}-s{seed}-{config}"
+    path.mkdir(parents=True)
+    info = {"id": path.name, "recipe": recipe, "seed": seed, "config_hash": config, "status": status, "iteration": iteration}
+    (path / "run.json").write_text(json.dumps(info))
+    lines = [json.dumps({"type": "train", "iteration": 10 * (i + 1), "d_loss": v, "g_loss": 1.0}) for i, v in enumerate(d_losses or [])]
+    for it, values in ((iteration // 2, earlier or {}), (iteration, metrics)):
+        lines += [json.dumps({"type": "metric", "iteration": it, "name": k, "value": v,
+                              "protocol": {"seed": seed, "checkpoint": f"iteration {it}", **(protocol or PROTOCOL)}}) for k, v in values.items()]
+    (path / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _write_papers(folder: Path, reported: str, claims: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "paper.toml").write_text('[source]\nid = "paper"\ntitle = "A paper"\n' + reported)
+    (folder / "claims.toml").write_text(claims)
+    return folder
+
+
+@pytest.fixture
+def make_run():
+    return _make_run
+
+
+@pytest.fixture
+def write_papers():
+    return _write_papers

@@ -1,0 +1,51 @@
+"""The report's tables as Rich (terminal), CSV and Markdown (index.md, readable on GitHub)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from rich.table import Table
+
+from repro_cli.runs.atomic import atomic_write_text
+
+VERDICT_STYLE = {"reproduced": "green", "not reproduced": "red", "not enough runs": "yellow", "reference missing": "magenta"}
+
+
+def rich_table(df: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for _, row in df.iterrows():
+        cells = ["" if pd.isna(v) else str(v) for v in row]
+        style = VERDICT_STYLE.get(row.get("verdict", ""), None)
+        table.add_row(*cells, style=style)
+    return table
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A GitHub pipe table (pandas' to_markdown needs tabulate, which repro does not depend on)."""
+    def cell(v) -> str:
+        return "" if pd.isna(v) else str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(c) for c in df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    atomic_write_text(path, df.to_csv(index=False))
+    return path
+
+
+def write_index(path: Path, title: str, preamble: list[str], sections: list[tuple[str, pd.DataFrame | str]], figures: list[Path]) -> Path:
+    """index.md: the preamble, each table (or text) under its heading, then every figure."""
+    out = [f"# {title}", "", *preamble, ""]
+    for heading, body in sections:
+        out += [f"## {heading}", "", body if isinstance(body, str) else (markdown_table(body) if len(body) else "_none_"), ""]
+    if figures:
+        out += ["## Figures", ""]
+        out += [f"![{f.stem}]({f.name})" for f in figures]
+        out.append("")
+    atomic_write_text(path, "\n".join(out))
+    return path

@@ -1,0 +1,52 @@
+import pandas as pd
+
+from repro_cli.report.build import build_report, write_report
+
+CLAIMS = '''
+[[claim]]
+id = "a-lower"
+source = "paper"
+cite = "Fig. 1"
+text = "a is closer than b"
+metric = "dist"
+[[claim.check]]
+rule = "lower"
+recipe = "a"
+than = ["b"]
+'''
+REPORTED = '[[reported]]\nrecipe = "a"\nmetric = "dist"\nmissing = "Table 9"\n'
+
+
+def test_report_files(tmp_path, make_run, write_papers):
+    papers = write_papers(tmp_path / "papers", REPORTED, CLAIMS)
+    for seed in range(3):
+        make_run(tmp_path / "runs", "a", seed, {"dist": 1.0 + seed}, earlier={"dist": 5.0}, d_losses=[1.0, 0.5])
+        make_run(tmp_path / "runs", "b", seed, {"dist": 10.0 + seed}, d_losses=[1.0, 0.7])
+    report = build_report([tmp_path / "runs"], papers=papers)
+    files = write_report(report, tmp_path / "out")
+    names = {f.name for f in files}
+    assert {"measured.csv", "runs.csv", "comparison.csv", "claims.csv", "todo.csv", "index.md", "metric-dist.png",
+            "curve-dist.png", "learning-curves.png"} <= names
+    assert all(f.stat().st_size > 1000 for f in files if f.suffix == ".png")
+
+    measured = pd.read_csv(tmp_path / "out" / "measured.csv")
+    assert list(measured["recipe"]) == ["a", "b"] and list(measured["mean ± std"]) == ["2 ± 1", "11 ± 1"]
+    assert list(measured["n"]) == [3, 3] and list(measured["checkpoint"]) == ["final, iteration 100"] * 2
+    claims = pd.read_csv(tmp_path / "out" / "claims.csv")
+    assert claims.loc[0, "verdict"] == "reproduced" and claims.loc[0, "evidence"].startswith("a 2 ± 1 (n=3) < b 11 ± 1 (n=3)")
+    comparison = pd.read_csv(tmp_path / "out" / "comparison.csv", keep_default_na=False)
+    assert comparison.loc[0, "reported"] == "missing" and comparison.loc[0, "cite"] == "Table 9"
+    assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 6
+
+    index = (tmp_path / "out" / "index.md").read_text()
+    assert "| a-lower | paper, Fig. 1 | a is closer than b | reproduced |" in index
+    assert "| paper | a | dist | 2 ± 1 | 3 |" in index and "| missing | Table 9 |" in index
+    assert "![metric-dist](metric-dist.png)" in index
+
+
+def test_recipe_filter_keeps_only_matching_runs_and_claims(tmp_path, make_run, write_papers):
+    papers = write_papers(tmp_path / "papers", REPORTED, CLAIMS)
+    make_run(tmp_path / "runs", "a", 0, {"dist": 1.0})
+    make_run(tmp_path / "runs", "zz", 0, {"dist": 1.0})
+    report = build_report([tmp_path / "runs"], patterns=["z*"], papers=papers)
+    assert list(report.measured["recipe"]) == ["zz"] and report.claims.empty and report.comparison.empty
