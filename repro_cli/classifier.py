@@ -102,6 +102,13 @@ def accuracy(model: LeNet, images: torch.Tensor, labels: torch.Tensor) -> float:
 
 def train_lenet(images: torch.Tensor, labels: torch.Tensor, settings: TrainSettings,
                 on_epoch: Callable[[int, float], None] | None = None) -> LeNet:
+    # The global RNG (init, dropout) is forked: training the classifier inside a GAN run's first
+    # evaluation must not change the run's own random state.
+    with torch.random.fork_rng():
+        return _train_lenet(images, labels, settings, on_epoch)
+
+
+def _train_lenet(images, labels, settings: TrainSettings, on_epoch) -> LeNet:
     torch.manual_seed(settings.seed)
     gen = torch.Generator().manual_seed(settings.seed)
     model = LeNet()

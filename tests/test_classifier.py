@@ -36,3 +36,9 @@ def test_torn_cache_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(DataError, match="unreadable.*delete it"):
         C.load_cached(path)
+
+
+def test_training_leaves_the_global_rng_alone():
+    state = torch.get_rng_state()
+    C.train_lenet(torch.zeros(8, 28, 28, dtype=torch.uint8), torch.arange(8) % 10, C.TrainSettings(epochs=1, batch_size=4))
+    assert torch.equal(torch.get_rng_state(), state)
