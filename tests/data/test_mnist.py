@@ -92,3 +92,24 @@ def test_stacked_mnist_is_balanced_over_1000_modes(mnist_root):
 def test_stacked_mnist_needs_every_digit():
     with pytest.raises(DataError, match=r"no \[9\]"):
         StackedMNIST.balanced_triples(torch.arange(50) % 9, 1000, 0)
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_offline_switch_forbids_download_from_the_cli(cli, tmp_path, monkeypatch, how):
+    monkeypatch.setattr(MNIST, "download", lambda self: pytest.fail("downloaded although offline"))
+    if how == "flag":
+        monkeypatch.delenv("REPRO_OFFLINE", raising=False)
+        args = ["--offline"]
+    else:
+        monkeypatch.setenv("REPRO_OFFLINE", "1")
+        args = []
+    result = cli("train", "-r", "mnist-nogp", "--data-dir", str(tmp_path / "nowhere"), "-q", *args)
+    assert result.exit_code == 2
+    assert "MNIST files missing" in result.output and str(tmp_path / "nowhere" / "MNIST" / "raw") in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "results").exists()
+
+
+def test_data_dir_from_environment(cli, mnist_root, monkeypatch):
+    monkeypatch.setenv("REPRO_DATA_DIR", str(mnist_root))
+    result = cli("train", "-r", "mnist-nogp", "-q", "--iterations", "1", "--set", "eval.metrics=[]")
+    assert result.exit_code == 0, result.output
