@@ -30,6 +30,7 @@ class Trainer:
         self.recipe = recipe
         self.seed = seed
         self.device = torch.device(device)
+        self.data_ctx = data or DataContext()  # metrics read reference data (e.g. a test split) through it
         parts = build(recipe, seed, self.device, data)
         self.real, self.fake_data, self.G, self.D = parts.real, parts.fake_data, parts.G, parts.D
         self.loss, self.penalty, self.opt_d, self.opt_g = parts.loss, parts.penalty, parts.opt_d, parts.opt_g

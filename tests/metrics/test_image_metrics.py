@@ -1,0 +1,54 @@
+"""The registered metrics through the real path: a recipe's [eval], the trainer, the resolved
+(random) Inception weights, the reference-statistics cache."""
+
+import pytest
+
+from repro_cli.config.recipes import load_recipe
+from repro_cli.errors import ConfigError
+from repro_cli.metrics import reference_stats
+from repro_cli.runs.execute import execute
+
+
+@pytest.fixture
+def trained_run(tiny_recipe_file, test_weights, tmp_path):
+    return execute(load_recipe(str(tiny_recipe_file)), 0, tmp_path / "results", "cpu", [])
+
+
+def test_recipe_eval_logs_fid_and_is_with_their_protocol(trained_run, test_weights, monkeypatch):
+    metrics = {r["name"]: r for r in trained_run.records() if r["type"] == "metric"}
+    fid, score = metrics["fid"], metrics["inception_score"]
+    assert fid["value"] > 0 and 1.0 <= score["value"] <= 4.0
+    assert fid["protocol"]["n_fake"] == 4 and fid["protocol"]["n_real"] == 6
+    assert fid["protocol"]["reference"].startswith("test-tiny-images-train")
+    assert fid["protocol"]["inception_weights"] == test_weights.describe()
+    assert fid["protocol"]["seed"] == 0 and fid["protocol"]["checkpoint"] == "iteration 2"
+    assert "biased" in fid["protocol"]["warning"]
+    assert score["protocol"]["splits"] == 2 and score["protocol"]["n_samples"] == 4
+    assert metrics["inception_score_std"]["protocol"] == score["protocol"]
+
+    # The reference statistics were cached; evaluating again reads them instead of recomputing.
+    cached = list(reference_stats.cache_dir().glob("*.npz"))
+    assert len(cached) == 1
+    from repro_cli.runs.checkpoint import restore_trainer
+
+    trainer, _, _ = restore_trainer(trained_run)
+    trainer.metrics = trainer.metrics[:1]
+    calls = []
+    real_extract = reference_stats.extract_with_progress
+    monkeypatch.setattr(reference_stats, "extract_with_progress", lambda *a: calls.append(a) or real_extract(*a))
+    again = trainer.evaluate()
+    assert calls == [] and again[0]["value"] == pytest.approx(fid["value"], rel=1e-9)
+
+
+def test_fid_needs_image_data(test_weights):
+    from repro_cli.engine.trainer import Trainer
+    from repro_cli.registries import METRICS
+
+    trainer = Trainer(load_recipe("8gaussians-0gp"))
+    with pytest.raises(ConfigError, match="needs a generator of images"):
+        METRICS.get("fid")()(trainer, None)
+
+
+def test_unknown_reference_set_suggests_names(test_weights):
+    with pytest.raises(ConfigError, match="cifar10-test"):
+        reference_stats.load_reference_set("cifar10-tset", None)
