@@ -18,14 +18,15 @@ from repro_cli.errors import DataError
 T = TypeVar("T")
 
 
-def how_to_provide(dataset: str, ctx: DataContext, url: str) -> str:
-    fix = (f"download {url} and extract it into {ctx.root}, or point --data-dir (or ${DATA_DIR_ENV}) at the "
+def how_to_provide(dataset: str, ctx: DataContext, url: str, into: str = "") -> str:
+    """`into`: the sub-folder of the data directory the files belong in (e.g. MNIST/raw)."""
+    fix = (f"download {url} and extract it into {Path(ctx.root) / into}, or point --data-dir (or ${DATA_DIR_ENV}) at the "
            f"directory that holds {dataset}")
     return fix if ctx.download else fix + ", or drop --offline / REPRO_OFFLINE=1 to let torchvision download it"
 
 
 def open_torchvision(dataset: str, ctx: DataContext, expected: Sequence[str], url: str,
-                     load: Callable[[bool], T]) -> T:
+                     load: Callable[[bool], T], into: str = "") -> T:
     """`load(download)` with torchvision's failures turned into one-line DataErrors.
 
     `expected` are paths relative to `ctx.root` that must exist when nothing may be downloaded;
@@ -35,12 +36,16 @@ def open_torchvision(dataset: str, ctx: DataContext, expected: Sequence[str], ur
     missing = [name for name in expected if not (root / name).exists()]
     if missing and not ctx.download:
         raise DataError(f"{dataset} not found: {root / missing[0]} does not exist (offline, so nothing was "
-                        f"downloaded); {how_to_provide(dataset, ctx, url)}")
+                        f"downloaded); {how_to_provide(dataset, ctx, url, into)}")
     try:
         return load(ctx.download and bool(missing))
-    except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
-        raise DataError(f"{dataset} under {root} is incomplete or corrupt ({err}); delete it and "
-                        f"{how_to_provide(dataset, ctx, url)}") from None
+    except RuntimeError as err:  # torchvision: "Dataset not found or corrupted", or its multi-line download report
+        raise DataError(f"{dataset} under {root} is incomplete or corrupt ({_one_line(err)}); delete it and "
+                        f"{how_to_provide(dataset, ctx, url, into)}") from None
     except OSError as err:  # network failures (URLError is an OSError) and unreadable files
-        raise DataError(f"{dataset} could not be read or downloaded into {root} ({err}); "
-                        f"{how_to_provide(dataset, ctx, url)}") from None
+        raise DataError(f"{dataset} could not be read or downloaded into {root} ({_one_line(err)}); "
+                        f"{how_to_provide(dataset, ctx, url, into)}") from None
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())

@@ -3,7 +3,8 @@
 Files live where torchvision expects them: `<data dir>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`
 (`.gz` copies are unpacked first). The data directory is `--data-dir`, else $REPRO_DATA_DIR, else
 ~/.cache/repro/data. torchvision downloads the files only when downloading is allowed (not
-`--offline`, not REPRO_OFFLINE=1); otherwise missing files are one error saying where they must go.
+`--offline`, not REPRO_OFFLINE=1); otherwise missing files are one error saying where they must go
+(the rules and messages of `data.location`, shared with CIFAR-10).
 
 Images are kept as uint8 and scaled per batch, so a 60k-image data set costs 47 MB, not 188 MB.
 """
@@ -18,6 +19,7 @@ import torch
 from repro_cli.config.validate import Range
 from repro_cli.data import idx
 from repro_cli.data.base import DataContext, TensorSource
+from repro_cli.data.location import open_torchvision
 from repro_cli.errors import DataError
 from repro_cli.registries import DATA
 
@@ -25,7 +27,7 @@ FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-SOURCE_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/ (torchvision's mirror) or http://yann.lecun.com/exdb/mnist/"
+SOURCE_URL = "MNIST (four .gz files from https://ossci-datasets.s3.amazonaws.com/mnist/, torchvision's mirror of yann.lecun.com/exdb/mnist)"
 
 # Pixel scalings (uint8 -> model input). "mean-std" is the 0-GP authors' Normalize((0.1307,), (0.3081,))
 # for a generator without output nonlinearity; "tanh" maps to [-1, 1], the range of a Tanh output.
@@ -35,13 +37,6 @@ Scaling = Literal["mean-std", "tanh"]
 
 def raw_folder(root: Path) -> Path:
     return Path(root) / "MNIST" / "raw"
-
-
-def _missing_message(folder: Path, missing: list[str], download: bool, reason: str = "") -> str:
-    how = ("downloading is switched off (--offline or REPRO_OFFLINE=1); run without it to let torchvision fetch them"
-           if not download else f"the download failed ({reason}); fetch them by hand")
-    return (f"MNIST files missing: {', '.join(missing)} must be in {folder} (raw or .gz); {how}, "
-            f"or copy them there from {SOURCE_URL}, or point --data-dir / REPRO_DATA_DIR at a folder holding MNIST/raw/")
 
 
 def _prepare_raw(folder: Path) -> list[str]:
@@ -64,18 +59,21 @@ def load_split(root: Path, download: bool, split: Literal["train", "test"]) -> t
 
     folder = raw_folder(root)
     missing = _prepare_raw(folder) if folder.is_dir() else [n for pair in FILES.values() for n in pair]
-    if missing and not download:
-        raise DataError(_missing_message(folder, missing, download))
-    try:
-        dataset = MNIST(str(root), train=split == "train", download=bool(missing))
-    except (RuntimeError, OSError) as err:
-        raise DataError(_missing_message(folder, missing, download, str(err).splitlines()[0])) from None
+    dataset = open_torchvision("MNIST", DataContext(root=Path(root), download=download),
+                               [str(folder.relative_to(root) / name) for name in missing], SOURCE_URL,
+                               lambda fetch: MNIST(str(root), train=split == "train", download=fetch),
+                               into=str(folder.relative_to(root)))
     if missing:
         _prepare_raw(folder)  # check what was fetched
     images, labels = dataset.data, dataset.targets
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{folder}: the {split} images ({images.shape[0]}) and labels ({labels.shape[0]}) differ in number; re-download them")
     return images, labels
+
+
+def load_both(ctx: DataContext) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training images and labels, then test images and labels."""
+    return (*load_split(ctx.root, ctx.download, "train"), *load_split(ctx.root, ctx.download, "test"))
 
 
 def subset(n: int, total: int, seed: int) -> torch.Tensor:
@@ -179,9 +177,8 @@ def mnist(
     seed, drawn with `subset_seed`) for the discriminator-overfitting study; held-out data is the
     10k test set. `scaling` must match the generator's output: 'mean-std' (authors, no output
     nonlinearity) or 'tanh' ([-1, 1])."""
-    images, labels = load_split(ctx.root, ctx.download, "train")
+    images, labels, test_images, test_labels = load_both(ctx)
     keep = subset(n_train, images.shape[0], subset_seed)
-    test_images, test_labels = load_split(ctx.root, ctx.download, "test")
     return MNISTImages(images[keep], labels[keep], test_images, test_labels, scaling, ctx)
 
 
@@ -196,6 +193,4 @@ def stacked_mnist(
     """Stacked MNIST (3×28×28, 1000 modes): `n_train` stacked images, balanced over the modes
     (authors: 100 per mode = 100,000), composed from the MNIST training digits; held-out images
     from the test digits."""
-    images, labels = load_split(ctx.root, ctx.download, "train")
-    test_images, test_labels = load_split(ctx.root, ctx.download, "test")
-    return StackedMNIST(images, labels, test_images, test_labels, n_train, sample_seed, scaling, ctx)
+    return StackedMNIST(*load_both(ctx), n_train, sample_seed, scaling, ctx)

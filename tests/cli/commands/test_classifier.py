@@ -12,4 +12,4 @@ def test_require_fails_below_threshold(cli, mnist_classifier, mnist_root):
 def test_missing_data_is_one_line(cli, tmp_path):
     result = cli("classifier", "--data-dir", str(tmp_path / "empty"), "--offline")
     assert result.exit_code == 2
-    assert "Traceback" not in result.output and "MNIST files missing" in result.output
+    assert "Traceback" not in result.output and "MNIST not found" in result.output
