@@ -82,36 +82,18 @@ def mnist_classifier(mnist_root):
 
 
 # --- a tiny CIFAR-10 in the real pickle-batch format, so torchvision's own loader runs -------------
-def write_tiny_cifar10(root, per_batch: int = 8, seed: int = 0):
-    """A CIFAR-10 copy in the real python-pickle format (data_batch_1..5, test_batch, batches.meta)
-    with `per_batch` random images per file, so torchvision's own loader parses it. Returns the
-    training images as an (N, 32, 32, 3) uint8 array in file order."""
-    import pickle
-
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True, exist_ok=True)
-    train = []
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        data = rng.integers(0, 256, size=(per_batch, 3 * 32 * 32), dtype=np.uint8)
-        entry = {"batch_label": name, "labels": rng.integers(0, 10, per_batch).tolist(), "data": data,
-                 "filenames": [f"{name}_{i}.png" for i in range(per_batch)]}
-        (folder / name).write_bytes(pickle.dumps(entry))
-        if name != "test_batch":
-            train.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-    meta = {"label_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
-            "num_cases_per_batch": per_batch, "num_vis": 3072}
-    (folder / "batches.meta").write_bytes(pickle.dumps(meta))
-    return np.concatenate(train)
-
-
 @pytest.fixture
 def tiny_cifar10(tmp_path):
     """(data dir, training images) of a tiny CIFAR-10 copy; recipes need data.verify_checksums=false."""
+    import numpy as np
+
+    from repro_cli.data.cifar10 import write_cifar10_batches
+
+    rng = np.random.default_rng(0)
     root = tmp_path / "data"
-    return root, write_tiny_cifar10(root)
+    train = rng.integers(0, 256, size=(40, 32, 32, 3), dtype=np.uint8)
+    write_cifar10_batches(root, train, rng.integers(0, 256, size=(8, 32, 32, 3), dtype=np.uint8))
+    return root, train
 
 
 # --- synthetic run directories for the report tests (values chosen by the test, no training) ---

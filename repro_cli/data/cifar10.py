@@ -6,7 +6,11 @@ the SNGAN/BSSN code feeds them to D. Labels are not used: every CIFAR recipe is 
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
 from typing import Annotated, Literal
+
+import numpy as np
 
 import torch
 from torchvision.datasets import CIFAR10
@@ -55,3 +59,22 @@ def cifar10(
     if images.shape[0] == 0:
         raise DataError(f"CIFAR-10 {split} split under {ctx.root} holds no images")
     return CIFARImages(images, ctx.device, ctx.seed)
+
+
+def write_cifar10_batches(root: Path, train: np.ndarray, test: np.ndarray) -> Path:
+    """Write uint8 images (N, 32, 32, 3) in the official python-pickle layout under
+    root/cifar-10-batches-py: the training images split over data_batch_1..5, then test_batch and
+    batches.meta. Labels are zeros. Tests and benchmarks use it to exercise the real loader without
+    the real data set (such a copy needs data.verify_checksums = false)."""
+    folder = Path(root) / CIFAR10.base_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    chunks = np.array_split(train, len(CIFAR10.train_list))
+    for (name, _), images in zip(CIFAR10.train_list + CIFAR10.test_list, [*chunks, test]):
+        flat = np.ascontiguousarray(images.transpose(0, 3, 1, 2)).reshape(len(images), -1)  # rows of R, G, B planes
+        entry = {"batch_label": name, "labels": [0] * len(images), "data": flat,
+                 "filenames": [f"{name}_{i}.png" for i in range(len(images))]}
+        (folder / name).write_bytes(pickle.dumps(entry))
+    meta = {"label_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
+            "num_cases_per_batch": len(chunks[0]), "num_vis": 3 * 32 * 32}
+    (folder / CIFAR10.meta["filename"]).write_bytes(pickle.dumps(meta))
+    return folder
