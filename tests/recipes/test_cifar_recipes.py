@@ -53,3 +53,28 @@ def test_sn_recipes_use_the_papers_cnn_setting():
 def test_stability_grid_is_a_set_of_overrides_on_one_recipe():
     recipe = load_recipe("cifar-bsn", ["optim.lr_g=2e-4", "optim.n_dis=5", "optim.betas=[0.5, 0.9]"])
     assert (recipe.optim.lr_g, recipe.optim.n_dis, recipe.optim.betas) == (2e-4, 5, (0.5, 0.9))
+
+
+@pytest.mark.parametrize("name", ["cifar-bssn", "cifar-strict-sn"])
+def test_a_resumed_run_continues_exactly_including_the_power_iteration_vectors(name, tiny_cifar10):
+    import io
+
+    import torch
+
+    from repro_cli.engine.trainer import Trainer
+
+    root, _ = tiny_cifar10
+    recipe = load_recipe(name, ["data.verify_checksums=false", "train.batch_size=2", "train.iterations=3"])
+    ctx = DataContext(root=root, download=False)
+    straight = Trainer(recipe, data=ctx)
+    for _ in range(2):
+        straight.step()
+    first = Trainer(recipe, data=ctx)
+    first.step()
+    saved = torch.load(io.BytesIO(first.checkpoint_bytes()), weights_only=False)
+    resumed = Trainer(recipe, data=ctx)
+    resumed.load_state_dict(saved)
+    resumed.step()
+    a, b = straight.D.state_dict(), resumed.D.state_dict()
+    assert any(".u" in k for k in a)  # the persistent vectors are part of the state
+    assert all(torch.equal(a[k], b[k]) for k in a)
