@@ -63,10 +63,11 @@ def _run_rows(run, info: dict) -> tuple[list[dict], int]:
     return rows, last
 
 
-def load_runs(dirs: Iterable[Path]) -> RunSet:
-    """Every completed run below the given folders. Running, failed or unreadable runs are listed in
-    `skipped` rather than mixed in."""
-    run_rows, rows, skipped = [], [], []
+def _completed(dirs: Iterable[Path]) -> tuple[list, list[str]]:
+    """(run, info) of each completed run, newest per (recipe, config, seed): a rerun of the same seed
+    is the same experiment again and must not count as another seed."""
+    newest: dict[tuple, tuple] = {}
+    skipped = []
     for root in dirs:
         root = Path(root)
         if not root.exists():
@@ -80,10 +81,26 @@ def load_runs(dirs: Iterable[Path]) -> RunSet:
             if info.get("status") != "completed":
                 skipped.append(f"{run.path}: status {info.get('status', '?')}")
                 continue
-            these, last = _run_rows(run, info)
-            rows.extend(these)
-            run_rows.append({"run": info.get("id", run.path.name), "recipe": info["recipe"], "seed": info.get("seed"),
-                             "config": info.get("config_hash", ""), "iteration": last, "path": str(run.path)})
+            key = (info["recipe"], info.get("config_hash", ""), info.get("seed"))
+            if key in newest:
+                older, newer = sorted([newest[key], (run, info)], key=lambda ri: ri[1].get("created", ""))
+                skipped.append(f"{older[0].path}: superseded by the newer run {newer[0].path.name} of the same recipe, config and seed")
+                newest[key] = newer
+            else:
+                newest[key] = (run, info)
+    return list(newest.values()), skipped
+
+
+def load_runs(dirs: Iterable[Path]) -> RunSet:
+    """Every completed run below the given folders. Running, failed, unreadable or superseded runs
+    are listed in `skipped` rather than mixed in."""
+    run_rows, rows = [], []
+    completed, skipped = _completed(dirs)
+    for run, info in completed:
+        these, last = _run_rows(run, info)
+        rows.extend(these)
+        run_rows.append({"run": info.get("id", run.path.name), "recipe": info["recipe"], "seed": info.get("seed"),
+                         "config": info.get("config_hash", ""), "iteration": last, "path": str(run.path)})
     columns = ["run", "recipe", "seed", "config", "kind", "metric", "iteration", "value", "protocol"]
     return RunSet(pd.DataFrame(run_rows, columns=["run", "recipe", "seed", "config", "iteration", "path"]),
                   pd.DataFrame(rows, columns=columns), skipped)

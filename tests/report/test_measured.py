@@ -57,3 +57,13 @@ def test_pick_prefers_the_group_with_more_runs(tmp_path, make_run):
 def test_missing_folder_is_a_one_line_error(tmp_path, make_run):
     with pytest.raises(RunDirError, match="does not exist"):
         load_runs([tmp_path / "nope"])
+
+
+def test_a_rerun_of_the_same_seed_replaces_the_older_run(tmp_path, make_run):
+    make_run(tmp_path, "a", 0, {"dist": 1.0}, created="2026-01-02T00:00:00", name="new")
+    make_run(tmp_path, "a", 0, {"dist": 9.0}, created="2026-01-01T00:00:00", name="old")
+    make_run(tmp_path, "a", 1, {"dist": 3.0})
+    runs = load_runs([tmp_path])
+    row = pick(aggregate(per_run(runs.records)), "a", "dist")
+    assert row["n"] == 2 and row["mean"] == 2.0
+    assert len(runs.skipped) == 1 and "old: superseded by the newer run new" in runs.skipped[0]
