@@ -33,11 +33,12 @@ def _data(comp: Component, ctx: DataContext, seed: int, stream: str) -> DataSour
     return R.DATA.get(comp.name)(ctx=dataclasses.replace(ctx, seed=stream_seed(seed, stream)), **comp.params)
 
 
-def build(recipe: Recipe, seed: int, device: torch.device, ctx: DataContext | None = None) -> Parts:
+def build(recipe: Recipe, seed: int, device: torch.device, ctx: DataContext | None = None, stream_suffix: str = "") -> Parts:
+    """`stream_suffix` gives each torchrun rank its own data order ("" for a single process)."""
     ctx = dataclasses.replace(ctx or DataContext(), device=device)
     seed_everything(seed)
-    real = _data(recipe.data, ctx, seed, "data")
-    fake_data = _data(recipe.fake_data, ctx, seed, "fake_data") if recipe.fake_data else None
+    real = _data(recipe.data, ctx, seed, "data" + stream_suffix)
+    fake_data = _data(recipe.fake_data, ctx, seed, "fake_data" + stream_suffix) if recipe.fake_data else None
     if fake_data is not None and fake_data.shape != real.shape:
         raise ConfigError(f"fake_data: samples of shape {fake_data.shape} do not match the real data's {real.shape}")
 

@@ -21,21 +21,27 @@ from repro_cli import registries as R
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
 from repro_cli.engine.build import build, total_iterations
+from repro_cli.engine.world import SINGLE_PROCESS, World
 from repro_cli.engine.seeding import generator
 from repro_cli.runs.rundir import Run
 
 
 class Trainer:
-    def __init__(self, recipe: Recipe, seed: int = 0, device: str | torch.device = "cpu", data: DataContext | None = None):
+    def __init__(self, recipe: Recipe, seed: int = 0, device: str | torch.device = "cpu", data: DataContext | None = None,
+                 world: World = SINGLE_PROCESS):
         self.recipe = recipe
         self.seed = seed
         self.device = torch.device(device)
         self.data_ctx = data or DataContext()  # metrics read reference data (e.g. a test split) through it
-        parts = build(recipe, seed, self.device, data)
+        self.world = world
+        # Under torchrun each rank draws its own data, noise and penalty points (same model init),
+        # and the recipe's batch size is the global batch, split evenly over the ranks.
+        self.batch_size = world.local_batch(recipe.train.batch_size)
+        parts = build(recipe, seed, self.device, data, stream_suffix=world.stream_suffix)
         self.real, self.fake_data, self.G, self.D = parts.real, parts.fake_data, parts.G, parts.D
         self.loss, self.penalty, self.opt_d, self.opt_g = parts.loss, parts.penalty, parts.opt_d, parts.opt_g
-        self.noise_rng = generator(seed, "noise", self.device)
-        self.penalty_rng = generator(seed, "penalty", self.device)
+        self.noise_rng = generator(seed, "noise" + world.stream_suffix, self.device)
+        self.penalty_rng = generator(seed, "penalty" + world.stream_suffix, self.device)
         self.iteration = 0
         self.elapsed = 0.0  # training seconds so far, carried across resumes
         self.best: float | None = None  # best value of train.best_metric so far
@@ -62,7 +68,7 @@ class Trainer:
 
     # --- the step ------------------------------------------------------------------------------
     def step(self) -> dict[str, torch.Tensor]:
-        batch = self.recipe.train.batch_size
+        batch = self.batch_size
         for _ in range(self.recipe.optim.n_dis):
             real = self.penalty.prepare_real(self.real.batch(batch))
             with torch.no_grad():
@@ -83,6 +89,10 @@ class Trainer:
             self.D.requires_grad_(True)
             stats["g_loss"] = g_loss.detach()
         self.iteration += 1
+        return stats
+
+    def reduce_stats(self, stats: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The step's statistics as logged; multi-process training averages them over ranks."""
         return stats
 
     # --- evaluation ----------------------------------------------------------------------------
@@ -172,7 +182,7 @@ class Trainer:
         train, every = self.recipe.train, self.recipe.eval.every
         started, elapsed_before = time.perf_counter(), self.elapsed
         while self.iteration < self.total:
-            stats = self.step()
+            stats = self.reduce_stats(self.step())
             it = self.iteration
             self.elapsed = elapsed_before + time.perf_counter() - started
             if it % train.log_every == 0 or it == self.total:

@@ -11,6 +11,7 @@ import torch
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
 from repro_cli.engine.trainer import Trainer
+from repro_cli.engine.world import SINGLE_PROCESS, World
 from repro_cli.runs.rundir import Run
 
 Stop = Callable[[], bool]
@@ -18,12 +19,34 @@ Stop = Callable[[], bool]
 
 def execute(recipe: Recipe, seed: int, out: Path, device: str, overrides: list[str], data: DataContext | None = None,
             on_start: Callable[[Trainer, Run], None] | None = None, on_log: Callable[[dict[str, Any]], None] | None = None,
-            stop: Stop = lambda: False) -> Run:
+            stop: Stop = lambda: False, world: World = SINGLE_PROCESS) -> Run | None:
     """Build first (so bad data or settings fail before any directory exists), then create the
-    run directory and train."""
-    trainer = Trainer(recipe, seed=seed, device=device, data=data)
-    run = Run.create(out, recipe, seed, device=device, overrides=overrides, extra={"total_iterations": trainer.total})
-    return train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
+    run directory and train. Under torchrun every rank trains and rank 0 alone writes the run
+    (other ranks return None); `stop` must then answer the same on every rank (`AnyRank`)."""
+    trainer = Trainer(recipe, seed=seed, device=device, data=data, world=world)
+    if world.size == 1:
+        run = Run.create(out, recipe, seed, device=device, overrides=overrides, extra={"total_iterations": trainer.total})
+        return train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
+    return _execute_distributed(trainer, out, overrides, on_start, on_log, stop)
+
+
+def _execute_distributed(trainer: Trainer, out: Path, overrides: list[str], on_start, on_log, stop: Stop) -> Run | None:
+    from repro_cli.engine import distributed
+
+    world = trainer.world
+    distributed.distribute(trainer)
+    if not world.is_main:
+        trainer.fit(None, stop=stop)
+        distributed.replicas_in_sync(trainer)
+        return None
+    run = Run.create(out, trainer.recipe, trainer.seed, device=str(trainer.device), overrides=overrides,
+                     extra={"total_iterations": trainer.total, "world_size": world.size, "batch_per_rank": trainer.batch_size})
+    train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
+    in_sync = distributed.replicas_in_sync(trainer)
+    run.update(replicas_in_sync=in_sync)
+    if not in_sync:
+        run.update(status="failed", error="the ranks' weights differ at the end; the run is not a valid data-parallel run")
+    return run
 
 
 def train_run(run: Run, trainer: Trainer, on_start: Callable[[Trainer, Run], None] | None = None,

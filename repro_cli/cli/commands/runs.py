@@ -16,7 +16,8 @@ from repro_cli.runs.rundir import find_runs
 @app.command("runs")
 @handles_errors
 def list_runs(results: Path = typer.Argument(Path("results"), help="Results folder (or one run directory).")) -> None:
-    """List runs: recipe, seed, status, iteration and the latest metrics."""
+    """List runs: recipe, seed, status, iteration and the latest metrics. A run shown as [bold]stale[/] was
+    running when its process died (killed, node lost); continue it with `repro train --resume RUN_DIR`."""
     if not results.exists():
         raise ReproError(f"{results} does not exist; train something first (repro train) or pass the results folder")
     table = Table(title=f"runs in {results}")
@@ -25,6 +26,6 @@ def list_runs(results: Path = typer.Argument(Path("results"), help="Results fold
     for run in find_runs(results):
         info = run.info
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in final_metrics(run).items())
-        table.add_row(str(run.path), info.get("recipe", "?"), str(info.get("seed", "?")), info.get("status", "?"),
+        table.add_row(str(run.path), info.get("recipe", "?"), str(info.get("seed", "?")), run.state(),
                       f"{info.get('iteration', 0)}/{info.get('total_iterations', '?')}", info.get("updated", ""), metrics)
     console.print(table)

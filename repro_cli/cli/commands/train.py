@@ -13,7 +13,9 @@ from rich.table import Table
 from repro_cli.cli.app import app, console, err_console, handles_errors, parse_seeds, resolve_device
 from repro_cli.config.recipes import expand_patterns, load_recipe
 from repro_cli.data.base import DataContext, default_data_dir, offline_from_env
+from repro_cli.engine import distributed
 from repro_cli.engine.batched import NotBatchable
+from repro_cli.engine.world import SINGLE_PROCESS, world_from_env
 from repro_cli.errors import ReproError
 from repro_cli.runs.ensemble import execute_ensemble
 from repro_cli.runs.execute import execute, final_metrics, set_threads, train_run
@@ -69,6 +71,20 @@ def train(
     overrides = list(set_) + ([f"train.iterations={iterations}"] if iterations else [])
     set_threads(threads)
     ctx = data_context(data_dir, offline)
+    world = world_from_env()
+    if world.size > 1:
+        if resume_dir is not None or auto_resume:
+            raise ReproError("--resume/--auto-resume are not supported under torchrun yet (only rank 0's random state is "
+                             "checkpointed); resume in a single process or start a new run")
+        ensemble, quiet = False, quiet or not world.is_main
+        device = distributed.init_process_group(world, device)
+    try:
+        _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world)
+    finally:
+        distributed.shutdown()
+
+
+def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world):
     if resume_dir is not None:
         if recipe or seed is not None or seeds is not None or auto_resume:
             raise ReproError("--resume continues one run with its own recipe and seed; drop --recipe/--seed/--seeds/--auto-resume")
@@ -86,27 +102,36 @@ def train(
             if runs is not None:
                 jobs.extend(functools.partial(_finished, run) for run in runs)
             else:
-                jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume) for s in seed_list)
+                jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world)
+                            for s in seed_list)
 
     table = Table(title="runs")
     for col in ("recipe", "seed", "status", "run directory", "final metrics"):
         table.add_column(col)
     preempted = False
-    with stop_on_signals() as stop:
+    with stop_on_signals() as local_stop:
+        # Under torchrun all ranks must agree to stop at the same step, or one would wait forever.
+        stop = distributed.AnyRank(local_stop, device) if world.size > 1 else local_stop
         for job in jobs:
             run = job(stop=stop)
-            info = run.info
-            metrics = ", ".join(f"{k}={v:.4g}" for k, v in final_metrics(run).items())
-            table.add_row(info["recipe"], str(info["seed"]), info["status"], str(run.path), metrics)
-            if info["status"] == "diverged":
-                err_console.print(f"[yellow]diverged:[/] {run.path}: {info.get('error')}")
+            if run is not None:  # None: a torchrun rank other than 0; rank 0 reports
+                _report(table, run)
             if stop():
                 preempted = True
                 break
-    console.print(table)
+    if world.is_main:
+        console.print(table)
     if preempted:
         err_console.print(f"stopped by {stop.signal} after a checkpoint; continue with: repro train --resume RUN_DIR (or rerun with --auto-resume)")
         raise typer.Exit(EXIT_PREEMPTED)
+
+
+def _report(table, run):
+    info = run.info
+    metrics = ", ".join(f"{k}={v:.4g}" for k, v in final_metrics(run).items())
+    table.add_row(info["recipe"], str(info["seed"]), info["status"], str(run.path), metrics)
+    if info["status"] == "diverged":
+        err_console.print(f"[yellow]diverged:[/] {run.path}: {info.get('error')}")
 
 
 def _finished(run, stop=None):
@@ -128,7 +153,7 @@ def _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet):
         return None
 
 
-def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=False, stop=lambda: False):
+def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=False, stop=lambda: False, world=SINGLE_PROCESS):
     """One recipe x seed in its own run directory (or, with auto_resume, continuing an unfinished
     one). This is the whole per-run flow of `repro train`."""
     if auto_resume:
@@ -136,7 +161,7 @@ def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=Fal
         if unfinished is not None:
             return resume_one_run(unfinished.path, [], False, device, ctx, quiet, stop=stop)
     with _progress(quiet) as (on_start, on_log):
-        return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=on_log, stop=stop)
+        return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=on_log, stop=stop, world=world)
 
 
 def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: False):

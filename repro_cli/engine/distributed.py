@@ -1,0 +1,98 @@
+"""Multi-process training under torchrun (`torchrun --nproc_per_node=N -m repro_cli train ...`).
+
+Data parallel by hand rather than through DistributedDataParallel: the gradient penalties
+differentiate D's output with respect to its input (`autograd.grad(create_graph=True)`), which DDP's
+bucketed hooks do not support. Instead every rank starts from rank 0's weights, computes its step
+on its own share of the global batch (its own data, noise and penalty streams), and each optimiser
+averages the gradients over ranks just before it updates (an optimizer step pre-hook), so the
+replicas take identical steps. Spectral normalisation's power iteration depends only on the weights
+and so stays identical too. Loss statistics are averaged over ranks, which also makes every rank see
+a NaN on any rank and stop together; stop requests (SIGTERM on one rank) are agreed the same way.
+Rank 0 alone writes the run directory; at the end the ranks check that their weights agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.distributed as dist
+
+from repro_cli.engine.world import World
+
+
+def init_process_group(world: World, device: str) -> str:
+    """NCCL between GPUs (one per local rank), Gloo between CPU processes; rendezvous from the
+    MASTER_ADDR/MASTER_PORT that torchrun sets. Returns this rank's device."""
+    if device.startswith("cuda"):
+        device = f"cuda:{world.local_rank}"
+        torch.cuda.set_device(device)
+    dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo", rank=world.rank, world_size=world.size)
+    return device
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def distribute(trainer) -> None:
+    """Make a freshly built trainer one replica of a data-parallel job."""
+    for module in (trainer.D, trainer.G):
+        if module is not None:
+            for tensor in module.state_dict().values():  # weights and buffers (e.g. SN's u vectors)
+                dist.broadcast(tensor, src=0)
+    for optimizer in (trainer.opt_d, trainer.opt_g):
+        if optimizer is not None:
+            optimizer.register_step_pre_hook(lambda opt, args, kwargs: average_gradients(opt))
+    trainer.reduce_stats = mean_over_ranks
+    if not trainer.world.is_main:
+        trainer.metrics = []  # evaluation is rank 0's job; it needs no other rank
+
+
+def average_gradients(optimizer: torch.optim.Optimizer) -> None:
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= dist.get_world_size()
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def mean_over_ranks(stats: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    values = torch.stack([v.detach().float() for v in stats.values()])
+    dist.all_reduce(values)
+    values /= dist.get_world_size()
+    return dict(zip(stats, values))
+
+
+class AnyRank:
+    """A stop request that holds on every rank as soon as it holds on one, so all ranks
+    checkpoint and leave at the same step (a rank waiting in all_reduce alone would hang)."""
+
+    def __init__(self, local: Callable[[], bool], device: torch.device):
+        self.local, self.device = local, device
+
+    @property
+    def signal(self) -> str | None:
+        return getattr(self.local, "signal", None) or ("another rank's" if self() else None)
+
+    def __call__(self) -> bool:
+        flag = torch.tensor([float(self.local())], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
+
+
+def replicas_in_sync(trainer) -> bool:
+    """Whether every rank holds bit-identical weights (compared through each weight's bytes summed
+    as float64 and its extremes, gathered from all ranks)."""
+    params = [p.detach().double().reshape(-1) for m in (trainer.D, trainer.G) if m is not None for p in m.state_dict().values()
+              if p.is_floating_point()]
+    summary = torch.stack([torch.stack([p.sum(), p.abs().sum(), p.min(), p.max()]) for p in params]).reshape(-1)
+    gathered = [torch.empty_like(summary) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, summary)
+    return all(torch.equal(gathered[0], g) for g in gathered[1:])
