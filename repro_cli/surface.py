@@ -68,6 +68,20 @@ def _quiver(trainer, lo: float, hi: float, n: int = 20):
 
 
 def compute_surface(trainer, lo: float, hi: float, resolution: int, n_points: int = 512) -> Surface:
+    """D (and G) in eval mode: layers that behave differently in training (batch norm, spectral
+    norm's power iteration) must not change the networks while they are drawn."""
+    modules = [m for m in (trainer.D, trainer.G) if m is not None]
+    was_training = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        return _compute_surface(trainer, lo, hi, resolution, n_points)
+    finally:
+        for m, flag in zip(modules, was_training):
+            m.train(flag)
+
+
+def _compute_surface(trainer, lo: float, hi: float, resolution: int, n_points: int) -> Surface:
     axis, points = _grid(lo, hi, resolution)
     d = _d_values(trainer, points).numpy().reshape(resolution, resolution)
     real_src, fake_src = trainer.real, trainer.fake_data

@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from repro_cli import __version__
 from repro_cli.errors import ReproError
@@ -44,7 +45,8 @@ def main_options(
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # user-provided text (recipe names, paths, values) may contain [brackets]: never read it as markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -110,5 +112,5 @@ def main() -> None:
     try:
         app()
     except ReproError as err:  # raised outside a command (e.g. while parsing)
-        err_console.print(f"[bold red]error:[/] {err}")
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(err.exit_code)

@@ -28,7 +28,8 @@ def recipe_dir() -> Path:
 
 
 def _files() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(recipe_dir().glob("*.toml"))}
+    # sorted by name, not by path: 'gaussian-nogp.toml' sorts after 'gaussian-nogp-large.toml' ('.' > '-')
+    return dict(sorted((p.stem, p) for p in recipe_dir().glob("*.toml")))
 
 
 def recipe_names() -> list[str]:
@@ -41,7 +42,7 @@ def expand_patterns(patterns: Iterable[str]) -> list[str]:
     names = recipe_names()
     out: list[str] = []
     for pattern in patterns:
-        if pattern.endswith(".toml") or "/" in pattern:
+        if _is_path(pattern):
             hits = [pattern]
         elif any(ch in pattern for ch in "*?["):
             hits = fnmatch.filter(names, pattern)
@@ -69,9 +70,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"recipe file {path} is not valid TOML: {err}") from None
 
 
-def _locate(ref: str) -> Path:
-    if ref.endswith(".toml") or "/" in ref:
-        return Path(ref)
+def _is_path(ref: str) -> bool:
+    return ref.endswith(".toml") or "/" in ref
+
+
+def _locate(ref: str, relative_to: Path | None = None) -> Path:
+    """A recipe name -> its shipped file; a path -> itself, taken relative to the extending file's
+    folder when it comes from an `extends` (so a recipe file works from any working directory)."""
+    if _is_path(ref):
+        path = Path(ref).expanduser()
+        return relative_to / path if relative_to is not None and not path.is_absolute() else path
     files = _files()
     if ref not in files:
         raise ConfigError(f"unknown recipe {ref!r}{close_matches(ref, recipe_names())}; `repro recipes` lists them")
@@ -91,9 +99,9 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def load_raw(ref: str, _depth: int = 0) -> dict[str, Any]:
+def load_raw(ref: str, _depth: int = 0, _relative_to: Path | None = None) -> dict[str, Any]:
     """The merged (but not yet validated) table of a recipe, following `extends`."""
-    path = _locate(ref)
+    path = _locate(ref, _relative_to)
     table = _read_toml(path)
     meta = table.get("recipe", {})
     if not isinstance(meta, Mapping):
@@ -102,7 +110,9 @@ def load_raw(ref: str, _depth: int = 0) -> dict[str, Any]:
     if parent:
         if _depth >= MAX_EXTENDS_DEPTH:
             raise ConfigError(f"{path}: recipe.extends is nested more than {MAX_EXTENDS_DEPTH} deep (a cycle?)")
-        base = load_raw(parent, _depth + 1)
+        if not isinstance(parent, str):
+            raise ConfigError(f"{path}: recipe.extends must be a recipe name or a .toml path, got {parent!r}")
+        base = load_raw(parent, _depth + 1, path.parent)
         base.get("recipe", {}).pop("name", None)
         for (section, key), (other_section, other) in ALTERNATIVES.items():
             if key in table.get(section, {}):

@@ -222,7 +222,8 @@ def resolve(raw: Mapping[str, Any]) -> Recipe:
 
 
 def _resolve_penalty(table: Any) -> PenaltySpec:
-    """A preset supplies defaults; keys written next to it override them."""
+    """A preset supplies defaults; keys written next to it override them. Without a preset the
+    explicit fields define the penalty; an explicit preset 'none' must not carry a weight."""
     from repro_cli import registries as R
 
     if not isinstance(table, Mapping):
@@ -231,7 +232,15 @@ def _resolve_penalty(table: Any) -> PenaltySpec:
     if not isinstance(preset_name, str):
         raise ConfigError(f"penalty.preset: expected a string, got {preset_name!r}")
     preset = R.PENALTY_PRESETS.get(preset_name, where="penalty.preset")
-    return build_dataclass(PenaltySpec, {**preset, **table}, "penalty")
+    spec = build_dataclass(PenaltySpec, {**preset, **table}, "penalty")
+    if table.get("preset") == "none" and spec.weight > 0:
+        # 'none' means no penalty; a weight next to it (often inherited) would silently turn one on
+        others = ", ".join(n for n in R.PENALTY_PRESETS.names() if n != "none")
+        raise ConfigError(
+            f"penalty.weight: preset 'none' means no penalty, but weight = {spec.weight:g}; "
+            f"set penalty.weight=0, or choose a penalty with penalty.preset (one of: {others})"
+        )
+    return spec
 
 
 def _check_consistency(recipe: Recipe) -> None:
@@ -239,7 +248,8 @@ def _check_consistency(recipe: Recipe) -> None:
     from repro_cli import registries as R
 
     loss = R.LOSSES.get(recipe.loss.name)(**recipe.loss.params)
-    if recipe.penalty.gradient_of == "probability" and not getattr(loss, "has_probability", False):
+    # Where the gradient is taken only matters when there is a penalty (weight 0 computes nothing).
+    if recipe.penalty.weight > 0 and recipe.penalty.gradient_of == "probability" and not getattr(loss, "has_probability", False):
         raise ConfigError(
             f"penalty.gradient_of: 'probability' needs a loss with a sigmoid output, but loss "
             f"{recipe.loss.name!r} has none; use gradient_of = \"logit\""

@@ -41,6 +41,10 @@ def build(recipe: Recipe, seed: int, device: torch.device, ctx: DataContext | No
     fake_data = _data(recipe.fake_data, ctx, seed, "fake_data" + stream_suffix) if recipe.fake_data else None
     if fake_data is not None and fake_data.shape != real.shape:
         raise ConfigError(f"fake_data: samples of shape {fake_data.shape} do not match the real data's {real.shape}")
+    for section, source in (("data", real), ("fake_data", fake_data)):
+        if source is not None and source.size is not None and recipe.train.batch_size > source.size:
+            raise ConfigError(f"train.batch_size: {recipe.train.batch_size} exceeds the {source.size} samples of [{section}]; "
+                              f"use --set train.batch_size=N with N <= {source.size}")
 
     # Model init draws from the global torch RNG; reseeding it per network keeps G's init the
     # same whatever D looks like, and vice versa.

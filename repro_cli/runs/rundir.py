@@ -56,10 +56,15 @@ def versions() -> dict[str, str]:
 
 
 def git_commit() -> dict[str, Any] | None:
-    """The commit of the repro source tree when it is a git checkout (editable installs); None for a
-    wheel install, where the package version identifies the code."""
+    """The commit of the repro source tree when the code runs from a repro git checkout (editable
+    installs); None otherwise. A wheel installed into a venv that sits inside some other git
+    repository must not record that repository's commit, so the checkout's top level must be the
+    folder that holds this package."""
     src = Path(__file__).resolve().parents[2]
     try:
+        top = subprocess.run(["git", "-C", str(src), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=5)
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != src or not (src / "pyproject.toml").is_file():
+            return None
         commit = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         if commit.returncode != 0:
             return None

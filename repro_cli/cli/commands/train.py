@@ -7,6 +7,7 @@ import functools
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -175,17 +176,22 @@ def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: F
 
 @contextlib.contextmanager
 def _progress(quiet):
-    """(on_start, on_log) callbacks driving a Rich progress bar, or no-ops when quiet."""
+    """(on_start, on_log) callbacks driving a Rich progress bar, or no-ops when quiet. The bar
+    appears only once the run is built, so a build error (bad data, batch too large) stays one line."""
     if quiet:
         yield None, None
         return
-    with progress_bar() as progress:
-        task = progress.add_task("", total=None, rate="-", d="-", g="-")
+    progress = progress_bar()
+    task = progress.add_task("", total=None, rate="-", d="-", g="-")
 
-        def on_start(trainer, run):
-            progress.update(task, description=f"{trainer.recipe.name} s{trainer.seed}", total=trainer.total, completed=trainer.iteration)
+    def on_start(trainer, run):
+        progress.start()
+        progress.update(task, description=escape(f"{trainer.recipe.name} s{trainer.seed}"), total=trainer.total, completed=trainer.iteration)
 
+    try:
         yield on_start, _progress_updater(progress, task)
+    finally:
+        progress.stop()
 
 
 def _progress_updater(progress, task):
