@@ -58,7 +58,7 @@ def test_progress_bar_shows_iterations_rate_and_losses(cli):
 
 @pytest.mark.parametrize("args, message", [
     (["-r", "gausian-0gp"], "unknown recipe 'gausian-0gp' (did you mean: gaussian-0gp"),
-    (["-r", "mnist-*"], "no recipe matches 'mnist-*'"),
+    (["-r", "zzz-*"], "no recipe matches 'zzz-*'"),
     (["--set", "optim.lr_d=fast"], "optim.lr_d: expected a number, got 'fast'"),
     (["--set", "optim.lr_d=-1"], "optim.lr_d: must be > 0, got -1.0"),
     (["--set", "optim.lrd=1"], "optim.lrd: unknown key (did you mean: lr_d"),
