@@ -52,11 +52,10 @@ class StackedModule:
         return self
 
     @torch.no_grad()
-    def copy_to_members(self) -> None:
-        """Write each member's slice back into its own module (for evaluation and checkpoints)."""
-        for i, member in enumerate(self.members):
-            for name, p in member.named_parameters():
-                p.copy_(self.params[name][i])
+    def copy_to_member(self, index: int) -> None:
+        """Write member `index`'s slice back into its own module (for evaluation and checkpoints)."""
+        for name, p in self.members[index].named_parameters():
+            p.copy_(self.params[name][index])
 
 
 def copy_optimizer_state(stacked: torch.optim.Optimizer, member: torch.optim.Optimizer, index: int) -> None:

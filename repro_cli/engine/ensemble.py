@@ -1,7 +1,7 @@
 """Several seeds of one recipe trained as one vectorised ensemble.
 
 Each member is an ordinary `Trainer` (built exactly as a serial run builds it: same init, data
-stream, noise and penalty generators). The ensemble stacks the members' G and D parameters and
+stream, noise and penalty generators; see EnsembleMember). The ensemble stacks the members' G and D parameters and
 runs `Trainer.step` for all of them at once: random draws stay per member (each from its own
 generator, so member i sees exactly the numbers serial run i sees), while every forward, backward
 and optimiser update is one batched operation over members. Members are independent, so summing
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import random
 
+import numpy as np
 import torch
 from torch.func import vmap
 
@@ -23,16 +24,45 @@ from repro_cli.engine.batched import NotBatchable, StackedModule, copy_optimizer
 from repro_cli.engine.trainer import Trainer
 
 
+class EnsembleMember(Trainer):
+    """One seed of an ensemble: an ordinary Trainer whose weights and optimiser state live in the
+    ensemble's stacked tensors, pulled into its own modules whenever something reads them
+    (evaluation, checkpoints), under the global RNG states its serial run would have."""
+
+    ensemble: "EnsembleTrainer"
+    index: int
+
+    def step(self) -> dict[str, torch.Tensor]:
+        raise RuntimeError("an ensemble member steps only through its EnsembleTrainer")
+
+    def evaluate(self, run=None):
+        with self.ensemble.as_member(self.index):
+            return super().evaluate(run)
+
+    def state_dict(self):
+        with self.ensemble.as_member(self.index):
+            return super().state_dict()
+
+    def weights_finite(self) -> bool:
+        self.ensemble.pull(self.index)
+        return super().weights_finite()
+
+
 class EnsembleTrainer:
     def __init__(self, recipe: Recipe, seeds: list[int], device: str | torch.device = "cpu", data: DataContext | None = None):
         if len(set(seeds)) != len(seeds):
             raise NotBatchable("repeated seeds")
         self.recipe, self.seeds = recipe, list(seeds)
-        self.members, self.global_rngs = [], []
-        for s in seeds:
-            self.members.append(Trainer(recipe, seed=s, device=device, data=data))
+        self.members: list[EnsembleMember] = []
+        self.global_rngs = []
+        for i, s in enumerate(seeds):
+            member = EnsembleMember(recipe, seed=s, device=device, data=data)
+            member.ensemble, member.index = self, i
+            self.members.append(member)
             # A serial run's checkpoints save the global RNGs as its build left them; keep each member's.
-            self.global_rngs.append((torch.get_rng_state(), random.getstate()))
+            self.global_rngs.append(_global_rngs())
+        self.pulled_at = [0] * len(seeds)  # the iteration each member's own modules reflect
+        self.active: int | None = None  # the member whose global RNGs are in place
         first = self.members[0]
         self.loss, self.penalty, self.total = first.loss, first.penalty, first.total
         self.D = StackedModule([m.D for m in self.members])
@@ -93,23 +123,40 @@ class EnsembleTrainer:
             m.iteration = self.iteration
         return stats
 
-    def sync_members(self) -> None:
-        """Bring every member Trainer up to date (weights and optimiser state), so evaluation and
-        checkpoints go through the ordinary serial code."""
-        for stacked, opt, member_opt in ((self.D, self.opt_d, "opt_d"), (self.G, self.opt_g, "opt_g")):
-            if stacked is None:
-                continue
-            stacked.copy_to_members()
-            for i, m in enumerate(self.members):
-                copy_optimizer_state(opt, getattr(m, member_opt), i)
+    def pull(self, index: int) -> None:
+        """Bring member `index`'s own modules and optimisers up to date with the stacked state."""
+        if self.pulled_at[index] == self.iteration:
+            return
+        member = self.members[index]
+        for stacked, opt, member_opt in ((self.D, self.opt_d, member.opt_d), (self.G, self.opt_g, member.opt_g)):
+            if stacked is not None:
+                stacked.copy_to_member(index)
+                copy_optimizer_state(opt, member_opt, index)
+        self.pulled_at[index] = self.iteration
 
     @contextlib.contextmanager
     def as_member(self, index: int):
-        """Global RNGs as member `index`'s serial run would have them (for its evaluation and
-        checkpoints); whatever the block draws stays that member's."""
-        torch.set_rng_state(self.global_rngs[index][0])
-        random.setstate(self.global_rngs[index][1])
+        """Member `index`, up to date, with the global RNGs as its serial run would have them;
+        whatever the block draws from them stays that member's."""
+        self.pull(index)
+        if self.active == index:  # nested (a checkpoint written during an evaluation)
+            yield self.members[index]
+            return
+        self.active, outside = index, _global_rngs()
+        _set_global_rngs(self.global_rngs[index])
         try:
             yield self.members[index]
         finally:
-            self.global_rngs[index] = (torch.get_rng_state(), random.getstate())
+            self.global_rngs[index] = _global_rngs()
+            _set_global_rngs(outside)
+            self.active = None
+
+
+def _global_rngs() -> tuple:
+    return torch.get_rng_state(), random.getstate(), np.random.get_state()
+
+
+def _set_global_rngs(states: tuple) -> None:
+    torch.set_rng_state(states[0])
+    random.setstate(states[1])
+    np.random.set_state(states[2])

@@ -1,81 +1,96 @@
 """Run several seeds of one recipe as one vectorised ensemble, each into its own run directory.
 
-The directories are the ones serial runs produce (same files, same records, same checkpoint
-format), so every other command reads them as it reads serial runs, and a member's checkpoint
-resumes serially. The loop follows `Trainer.fit`: log every `log_every`, evaluate every
-`eval.every`, checkpoint every `checkpoint_every`, a final evaluation and checkpoint; a member that
-diverges stops logging at that point and keeps status `diverged`, as its serial run would.
+The directories are the ones serial runs produce (same files, same records, same checkpoints),
+so every other command reads them as it reads serial runs, and a member's checkpoint resumes
+serially. The loop is `Trainer.fit` for all members at once: log every `log_every`, stop a member
+at the step its losses turn non-finite, evaluate every `eval.every`, checkpoint every
+`checkpoint_every` (and on `stop()`, then status `preempted`), a final evaluation and checkpoint.
+Each member's evaluation, best checkpoint and divergence record go through its own Trainer.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
 from repro_cli.engine.ensemble import EnsembleTrainer
 from repro_cli.runs.checkpoint import save_checkpoint
+from repro_cli.runs.execute import Stop, record_outcome
 from repro_cli.runs.rundir import Run
 
 
 def execute_ensemble(recipe: Recipe, seeds: list[int], out: Path, device: str, overrides: list[str],
                      data: DataContext | None = None, on_start: Callable[[EnsembleTrainer], None] | None = None,
-                     on_log: Callable[[dict[str, Any]], None] | None = None) -> list[Run]:
+                     on_log: Callable[[dict[str, Any]], None] | None = None, stop: Stop = lambda: False) -> list[Run]:
     """Raises `NotBatchable` before creating any directory when the recipe cannot be vectorised."""
     ensemble = EnsembleTrainer(recipe, seeds, device=device, data=data)
     runs = [Run.create(out, recipe, s, device=device, overrides=overrides, extra={"total_iterations": ensemble.total}) for s in seeds]
     if on_start is not None:
         on_start(ensemble)
     try:
-        statuses = fit_ensemble(ensemble, runs, on_log)
-    except BaseException as err:
+        try:
+            statuses = fit_ensemble(ensemble, runs, on_log, stop)
+        except BaseException as err:
+            for run in runs:
+                run.update(status="failed", iteration=ensemble.iteration, error=f"{type(err).__name__}: {err}")
+            raise
+        for run, member, status in zip(runs, ensemble.members, statuses):
+            record_outcome(run, member, status, stop)
+    finally:
         for run in runs:
-            run.update(status="failed", iteration=ensemble.iteration, error=f"{type(err).__name__}: {err}")
-        raise
-    for run, (status, iteration) in zip(runs, statuses):
-        run.update(status=status, iteration=iteration)
+            run.release()
     return runs
 
 
-def fit_ensemble(ensemble: EnsembleTrainer, runs: list[Run], on_log: Callable[[dict[str, Any]], None] | None = None) -> list[tuple[str, int]]:
-    """Train every member to the end; returns each member's (status, last iteration)."""
+def fit_ensemble(ensemble: EnsembleTrainer, runs: list[Run], on_log: Callable[[dict[str, Any]], None] | None = None,
+                 stop: Stop = lambda: False) -> list[str]:
+    """Train every member to its end; returns each member's status."""
     train, every, total = ensemble.recipe.train, ensemble.recipe.eval.every, ensemble.total
-    live = dict.fromkeys(range(len(runs)))  # members still training, in order
-    statuses: list[tuple[str, int]] = [("completed", total)] * len(runs)
-    start = time.perf_counter()
+    statuses = ["completed"] * len(runs)
+    live = list(range(len(runs)))
+    started = time.perf_counter()
     while ensemble.iteration < total and live:
         stats = ensemble.step()
-        it = ensemble.iteration
-        if it % train.log_every == 0 or it == total:
-            seconds = round(time.perf_counter() - start, 3)
-            values = {k: v.tolist() for k, v in stats.items()}  # one host transfer for all members
-            for i in list(live):
-                record = {"type": "train", "iteration": it, "seconds": seconds, **{k: v[i] for k, v in values.items()}}
-                runs[i].log(record)
+        it, elapsed = ensemble.iteration, time.perf_counter() - started
+        logging = it % train.log_every == 0 or it == total
+        # One host sync per step for all members (as Trainer.fit, which stops at the first NaN).
+        finite = torch.isfinite(torch.stack([v.float() for v in stats.values()])).all(0).tolist()
+        values = {k: v.tolist() for k, v in stats.items()} if logging or not all(finite) else {}
+        stopping = stop()
+        for i in list(live):
+            member, run = ensemble.members[i], runs[i]
+            member.elapsed = elapsed
+            if logging:
+                record = {"type": "train", "iteration": it, "seconds": round(elapsed, 3), **{k: v[i] for k, v in values.items()}}
+                run.log(record)
                 if on_log is not None:
                     on_log(record)
-                if not all(math.isfinite(v[i]) for v in values.values()):
-                    statuses[i] = ("diverged", it)
-                    del live[i]
-        evaluate = every and it % every == 0 and it != total
-        checkpoint = train.checkpoint_every and it % train.checkpoint_every == 0
-        if evaluate or checkpoint:
-            _each_member(ensemble, runs, live, evaluate=evaluate, checkpoint=checkpoint)
-    _each_member(ensemble, runs, live, evaluate=True, checkpoint=True)
+            status = None
+            if not finite[i]:
+                status = member._diverged(run, {k: v[i] for k, v in values.items()}, "loss")
+            else:
+                if every and it % every == 0 and it != total:
+                    member._log_eval(run)
+                if stopping or (train.checkpoint_every and it % train.checkpoint_every == 0):
+                    status = _checkpoint(member, run) or ("preempted" if stopping else None)
+            if status is not None:
+                statuses[i] = status
+                live.remove(i)
+    for i in live:
+        ensemble.members[i]._log_eval(runs[i])
+        statuses[i] = _checkpoint(ensemble.members[i], runs[i]) or "completed"
     return statuses
 
 
-def _each_member(ensemble: EnsembleTrainer, runs: list[Run], live: dict, *, evaluate: bool, checkpoint: bool) -> None:
-    ensemble.sync_members()
-    for i in live:
-        with ensemble.as_member(i) as member:
-            if evaluate:
-                for record in member.evaluate(runs[i]):
-                    runs[i].log(record)
-            if checkpoint:
-                save_checkpoint(runs[i], member)
-
+def _checkpoint(member, run: Run) -> str | None:
+    """Save the member's checkpoint; 'diverged' instead when its weights are no longer finite."""
+    if not member.weights_finite():
+        return member._diverged(run, {}, "weight")
+    save_checkpoint(run, member)
+    return None

@@ -62,17 +62,22 @@ def train_run(run: Run, trainer: Trainer, on_start: Callable[[Trainer, Run], Non
         except BaseException as err:
             run.update(status="failed", iteration=trainer.iteration, error=f"{type(err).__name__}: {err}")
             raise
-        outcome: dict[str, Any] = {}
-        if status == "diverged":
-            last = run.info.get("last_checkpoint")
-            outcome = {"diverged_at": trainer.divergence["iteration"],
-                       "error": f"{trainer.divergence['message']}; last good checkpoint: {last or 'none (no checkpoint was written before it)'}"}
-        elif status == "preempted":
-            outcome = {"stopped_by": getattr(stop, "signal", None)}
-        run.update(status=status, iteration=trainer.iteration, **outcome)
+        record_outcome(run, trainer, status, stop)
     finally:
         run.release()
     return run
+
+
+def record_outcome(run: Run, trainer: Trainer, status: str, stop: Stop) -> None:
+    """Write how the run ended (and where, for a divergence) into run.json."""
+    outcome: dict[str, Any] = {}
+    if status == "diverged":
+        last = run.info.get("last_checkpoint")
+        outcome = {"diverged_at": trainer.divergence["iteration"],
+                   "error": f"{trainer.divergence['message']}; last good checkpoint: {last or 'none (no checkpoint was written before it)'}"}
+    elif status == "preempted":
+        outcome = {"stopped_by": getattr(stop, "signal", None)}
+    run.update(status=status, iteration=trainer.iteration, **outcome)
 
 
 def final_metrics(run: Run) -> dict[str, float]:

@@ -25,7 +25,8 @@ def test_each_member_matches_its_serial_run(name, steps):
     ensemble = EnsembleTrainer(recipe, SEEDS)
     for _ in range(steps):
         stats = ensemble.step()
-    ensemble.sync_members()
+    for i in range(len(SEEDS)):
+        ensemble.pull(i)
     for i, seed in enumerate(SEEDS):
         serial = Trainer(recipe, seed=seed)
         for _ in range(steps):

@@ -57,3 +57,33 @@ def test_member_checkpoint_resumes_serially(tmp_path):
     final = load_latest(run)[0]
     for name, tensor in resumed.D.state_dict().items():
         torch.testing.assert_close(tensor, final["D"][name], rtol=1e-5, atol=1e-6)
+
+
+def test_members_diverge_where_their_serial_runs_do(tmp_path):
+    # SGD at lr 0.3 makes the WGAN critic blow up within a few steps, at a seed-dependent step.
+    overrides = ["optim.lr_d=0.3", "optim.lr_g=0.3", "train.iterations=6", "train.log_every=1", "eval.metrics=[]"]
+    recipe = load_recipe("8gaussians-wgan-gp", overrides)
+    seeds = [0, 1]
+    ensemble_runs = execute_ensemble(recipe, seeds, tmp_path / "ensemble", "cpu", overrides)
+    serial_runs = [execute(recipe, s, tmp_path / "serial", "cpu", overrides) for s in seeds]
+    diverged_at = [run.info.get("diverged_at") for run in serial_runs]
+    assert len(set(diverged_at)) == 2, "the test needs members that diverge at different steps"
+    for ens, ser in zip(ensemble_runs, serial_runs):
+        assert ens.info["status"] == ser.info["status"] == "diverged"
+        assert ens.info["diverged_at"] == ser.info["diverged_at"] and ens.info["error"] == ser.info["error"]
+        assert [(r["type"], r["iteration"]) for r in ens.records()] == [(r["type"], r["iteration"]) for r in ser.records()]
+
+
+def test_stop_checkpoints_every_member_as_preempted(tmp_path):
+    recipe = load_recipe("8gaussians-0gp", ["train.iterations=50", "eval.metrics=[]"])
+    calls = []
+
+    def stop():  # asked once per step: the third step is the last
+        calls.append(1)
+        return len(calls) >= 3
+
+    runs = execute_ensemble(recipe, [0, 1, 2], tmp_path, "cpu", [], stop=stop)
+    for run in runs:
+        assert run.info["status"] == "preempted" and run.info["iteration"] == 3
+        assert load_latest(run)[0]["iteration"] == 3
+        assert run.state() == "preempted"  # the lock was released: resumable by another process

@@ -98,13 +98,11 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
         recipes = [load_recipe(name, overrides) for name in expand_patterns(recipe or [DEFAULT_RECIPE])]
         jobs = []
         for rec in recipes:
+            jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world)
+                        for s in seed_list)
             # The ensemble creates fresh runs only: resuming goes run by run.
-            runs = _train_ensemble(rec, seed_list, out, device, overrides, ctx, quiet) if ensemble and len(seed_list) > 1 and not auto_resume else None
-            if runs is not None:
-                jobs.extend(functools.partial(_finished, run) for run in runs)
-            else:
-                jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world)
-                            for s in seed_list)
+            if ensemble and len(seed_list) > 1 and not auto_resume:
+                jobs[-len(seed_list):] = _ensemble_jobs(rec, seed_list, out, device, overrides, ctx, quiet, jobs[-len(seed_list):])
 
     table = Table(title="runs")
     for col in ("recipe", "seed", "status", "run directory", "final metrics"):
@@ -135,19 +133,29 @@ def _report(table, run):
         err_console.print(f"[yellow]diverged:[/] {run.path}: {info.get('error')}")
 
 
-def _finished(run, stop=None):
-    return run
+def _ensemble_jobs(rec, seeds, out, device, overrides, ctx, quiet, serial_jobs):
+    """One job per seed: the first trains every seed as one vectorised ensemble and the others
+    return their runs; when the recipe cannot be vectorised each job trains its seed alone."""
+    trained: dict[str, list | None] = {}
+
+    def job(index, stop=lambda: False):
+        if "runs" not in trained:
+            trained["runs"] = _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet, stop)
+        runs = trained["runs"]
+        return runs[index] if runs is not None else serial_jobs[index](stop=stop)
+
+    return [functools.partial(job, i) for i in range(len(seeds))]
 
 
-def _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet):
+def _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet, stop):
     """All seeds at once as a vectorised ensemble, or None when the recipe cannot be vectorised."""
     try:
         if quiet:
-            return execute_ensemble(rec, seeds, out, device, overrides, ctx)
+            return execute_ensemble(rec, seeds, out, device, overrides, ctx, stop=stop)
         with progress_bar() as progress:
             task = progress.add_task(f"{rec.name} s{seeds[0]}..s{seeds[-1]} (ensemble)", total=None, rate="-", d="-", g="-")
             return execute_ensemble(rec, seeds, out, device, overrides, ctx, on_start=lambda ens: progress.update(task, total=ens.total),
-                                    on_log=_progress_updater(progress, task))
+                                    on_log=_progress_updater(progress, task), stop=stop)
     except NotBatchable as reason:
         if not quiet:
             console.print(f"[dim]{rec.name}: training seeds one at a time ({reason})[/]")
