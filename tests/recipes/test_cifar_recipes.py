@@ -46,6 +46,10 @@ def test_sn_recipes_use_the_papers_cnn_setting():
     recipe = load_recipe("cifar-bssn")
     assert (recipe.loss.name, recipe.optim.lr_g, recipe.optim.lr_d, recipe.optim.betas, recipe.optim.n_dis) == ("hinge", 1e-4, 1e-4, (0.5, 0.999), 1)
     assert (recipe.train.batch_size, recipe.train.iterations) == (64, 400_000)
+    metrics = {m.name: m.params for m in recipe.eval.metrics}
+    assert recipe.eval.every == 10_000 and "sn-diagnostics" in metrics
+    assert (metrics["fid"]["n_fake"], metrics["fid"]["n_real"], metrics["fid"]["ref"]) == (10_000, 5_000, "train")
+    assert (metrics["inception-score"]["n_samples"], metrics["inception-score"]["splits"]) == (50_000, 10)
     resnet = load_recipe("cifar-resnet-sn")
     assert (resnet.optim.lr_d, resnet.optim.betas, resnet.optim.n_dis) == (2e-4, (0.0, 0.9), 5)
 
