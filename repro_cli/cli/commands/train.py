@@ -86,6 +86,8 @@ def train(
 
 
 def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world):
+    if out.exists() and not out.is_dir():
+        raise ReproError(f"--out {out} exists and is not a folder; choose another with --out")
     if resume_dir is not None:
         if recipe or seed is not None or seeds is not None or auto_resume:
             raise ReproError("--resume continues one run with its own recipe and seed; drop --recipe/--seed/--seeds/--auto-resume")
