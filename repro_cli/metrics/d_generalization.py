@@ -1,6 +1,7 @@
 """Discriminator generalisation (the 0-GP authors' overfitting plot): D's output on real images it
 was trained on versus real images it never saw (the MNIST test set). A D that memorises its
-training set scores the training images high and the held-out ones lower; the gap measures it."""
+training set scores the training images high and the held-out ones lower; the gap measures it.
+With a run directory, the curves so far are redrawn to figures/d-generalization.png."""
 
 from __future__ import annotations
 
@@ -44,7 +45,19 @@ class DGeneralization:
                    for split, stats in (("train", train), ("heldout", heldout)) for key, value in stats.items()]
         records.append({"name": "d_generalization_gap", "value": train["mean"] - heldout["mean"],
                         "protocol": {**protocol, "definition": "mean D(train) - mean D(held-out)"}})
+        if run is not None and has_probability:
+            self.plot(trainer, run, records)
         return records
+
+    @staticmethod
+    def plot(trainer, run, records: list[dict]) -> None:
+        """Redraw the curves from every earlier evaluation in the run's log plus this one."""
+        from repro_cli.plots.d_generalization import overfitting_frame, plot_overfitting
+
+        earlier = [r for r in run.records() if r.get("type") == "metric" and r.get("iteration") != trainer.iteration]
+        frame = overfitting_frame(earlier + [{**r, "iteration": trainer.iteration} for r in records])
+        title = f"{trainer.recipe.name}: D on {records[0]['protocol']['n_samples']} training vs test images"
+        plot_overfitting(frame, title, run.figure_dir / "d-generalization.png")
 
 
 @METRICS.register("d-generalization")

@@ -116,3 +116,15 @@ def test_data_dir_from_environment(cli, mnist_root, monkeypatch):
     monkeypatch.setenv("REPRO_DATA_DIR", str(mnist_root))
     result = cli("train", "-r", "mnist-nogp", "-q", "--iterations", "1", "--set", "eval.metrics=[]")
     assert result.exit_code == 0, result.output
+
+
+def test_stacked_batches_resume_exactly(mnist_root):
+    ctx = DataContext(root=mnist_root, download=False, seed=3)
+    source = stacked_mnist(ctx=ctx, n_train=1000)
+    for _ in range(40):  # past an epoch boundary (1000 // 32 batches)
+        source.batch(32)
+    state = source.state_dict()
+    expected = [source.batch(32) for _ in range(3)]
+    fresh = stacked_mnist(ctx=ctx, n_train=1000)
+    fresh.load_state_dict(state)
+    assert all(torch.equal(a, fresh.batch(32)) for a in expected)
