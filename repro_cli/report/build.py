@@ -1,5 +1,5 @@
 """Assemble the report: runs -> measured table, measured-vs-reported table, claim verdicts, runs still
-to do, figures; and write it all to a folder (CSV, index.md, PNG)."""
+to do, figures; and write it all to a folder (CSV, index.md, index.html, PNG)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from repro_cli.report.claims import Claim, evaluate_claims, load_claims, train_c
 from repro_cli.report.compare import compare, measured_label
 from repro_cli.report.measured import RunSet, aggregate, load_runs, per_run, protocol_display
 from repro_cli.report.references import Reported, load_references
-from repro_cli.report.render import write_csv, write_index
+from repro_cli.report.render import write_csv, write_html, write_index
 from repro_cli.runs.rundir import git_commit
 
 
@@ -87,8 +87,9 @@ def build_report(dirs: list[Path], patterns: list[str] | None = None, papers: Pa
 def figures(report: Report, out: Path) -> list[Path]:
     made = [plots.metric_by_recipe(report.values, m, report.references, out) for m in sorted(report.values["metric"].unique())]
     made += [plots.metric_over_iterations(report.runs.records, m, report.references, out) for m in sorted(report.values["metric"].unique())]
-    made += [p for p in (plots.learning_curves(report.runs.records, out), plots.surface_grid(report.runs.runs, out)) if p is not None]
-    return made
+    made += [plots.learning_curves(report.runs.records, out)]
+    made += [plots.latest_figure_grid(report.runs.runs, stem, out) for stem in ("surface", "samples")]
+    return [p for p in made if p is not None]
 
 
 def write_report(report: Report, out: Path, with_figures: bool = True) -> list[Path]:
@@ -111,4 +112,5 @@ def write_report(report: Report, out: Path, with_figures: bool = True) -> list[P
     sections = [("Claims", report.claims), ("Measured vs reported", report.comparison), ("Measured (all runs)", report.measured),
                 ("Runs still needed", report.todo)]
     files.append(write_index(out / "index.md", "Reproduction report", preamble, sections, made))
+    files.append(write_html(out / "index.html", "Reproduction report", preamble, sections, made))
     return files + made

@@ -16,6 +16,14 @@ def measured_label(row: pd.Series) -> str:
     return f"{row['mean']:.4g}" if pd.isna(row["std"]) else f"{row['mean']:.4g} ± {row['std']:.4g}"
 
 
+def same_setting(theirs, mine) -> bool:
+    """Numbers compare by value; a text setting matches when ours contains the paper's (our
+    'cifar10-train (run's training data)' is the paper's 'cifar10-train')."""
+    if isinstance(theirs, (int, float)) and isinstance(mine, (int, float)):
+        return float(theirs) == float(mine)
+    return str(theirs).lower() in str(mine).lower()
+
+
 def protocol_mismatches(ref: Reported, row: pd.Series) -> list[str]:
     """Reported protocol settings that our runs do not share. `runs` is compared with our seed count;
     any other key with the same key in our metric's protocol (missing there = not recorded)."""
@@ -28,7 +36,7 @@ def protocol_mismatches(ref: Reported, row: pd.Series) -> list[str]:
             mine = "final" if row["statistic"] == "final" else row["statistic"]
         else:
             mine = ours.get(key, "not recorded")
-        if str(mine) != str(theirs):
+        if not same_setting(theirs, mine):
             out.append(f"{key}: paper {theirs}, ours {mine}")
     return out
 

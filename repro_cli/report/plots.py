@@ -72,21 +72,22 @@ def learning_curves(records: pd.DataFrame, out: Path) -> Path | None:
     return _save(grid.figure, out / "learning-curves.png")
 
 
-def surface_grid(runs: pd.DataFrame, out: Path) -> Path | None:
-    """The last value-surface figure of each recipe's lowest-seed run, side by side (report Fig. 2)."""
+def latest_figure_grid(runs: pd.DataFrame, stem: str, out: Path) -> Path | None:
+    """The newest `<stem>-<iteration>.png` of each recipe's lowest-seed run, side by side: the value
+    surfaces (stem 'surface', report Fig. 2) or the MNIST/CIFAR sample grids (stem 'samples', Fig. 4)."""
     panels = []
     for recipe, group in runs.sort_values(["recipe", "seed"]).groupby("recipe", sort=True):
-        figures = sorted(Path(group.iloc[0]["path"], "figures").glob("surface-*.png"))
+        figures = sorted(Path(group.iloc[0]["path"], "figures").glob(f"{stem}-*.png"))
         if figures:
             panels.append((recipe, int(group.iloc[0]["seed"]), figures[-1]))
     if not panels:
         return None
     cols = min(3, len(panels))
     rows = (len(panels) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.0 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, (recipe, seed, path) in zip(axes.ravel(), panels):
         ax.imshow(plt.imread(path))
-        ax.set_title(f"{recipe} (seed {seed}, {path.stem.split('-')[-1].lstrip('0') or '0'} it.)", fontsize=8)
-    return _save(fig, out / "value-surfaces.png")
+        ax.set_title(f"{recipe} (seed {seed}, iteration {int(path.stem.rsplit('-', 1)[-1])})", fontsize=8)
+    return _save(fig, out / f"{stem}-grid.png")

@@ -1,7 +1,8 @@
-"""The report's tables as Rich (terminal), CSV and Markdown (index.md, readable on GitHub)."""
+"""The report's tables as Rich (terminal), CSV, Markdown (index.md, readable on GitHub) and HTML."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -48,4 +49,23 @@ def write_index(path: Path, title: str, preamble: list[str], sections: list[tupl
         out += [f"![{f.stem}]({f.name})" for f in figures]
         out.append("")
     atomic_write_text(path, "\n".join(out))
+    return path
+
+
+def write_html(path: Path, title: str, preamble: list[str], sections: list[tuple[str, pd.DataFrame | str]], figures: list[Path]) -> Path:
+    """index.html: the same content as index.md for a browser (pandas renders the tables)."""
+    body = [f"<h1>{html.escape(title)}</h1>", *(f"<p>{html.escape(p)}</p>" for p in preamble)]
+    for heading, content in sections:
+        body.append(f"<h2>{html.escape(heading)}</h2>")
+        if isinstance(content, str):
+            body.append(f"<p>{html.escape(content)}</p>")
+        else:
+            body.append(content.to_html(index=False, na_rep="", border=1) if len(content) else "<p><em>none</em></p>")
+    if figures:
+        body.append("<h2>Figures</h2>")
+        body += [f'<p><img src="{html.escape(f.name)}" alt="{html.escape(f.stem)}"></p>' for f in figures]
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif;margin:2em} table{border-collapse:collapse;font-size:small} td,th{padding:3px}</style>"
+            "</head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    atomic_write_text(path, page)
     return path

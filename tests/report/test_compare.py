@@ -44,3 +44,11 @@ def test_matching_protocol_says_match(tmp_path, make_run, write_papers):
     make_run(tmp_path / "runs", "a", 0, {"fid": 1.5})
     table = compare(load_references(papers), aggregate(per_run(load_runs([tmp_path / "runs"]).records)), min_seeds=1)
     assert table.iloc[0]["protocol check"] == "match" and table.iloc[0]["difference"] == "+0.5"
+
+
+def test_protocol_settings_compare_numbers_by_value_and_text_by_containment():
+    from repro_cli.report.compare import same_setting
+
+    assert same_setting(50000, 50000.0) and not same_setting(50000, 5000)
+    assert same_setting("cifar10-train", "cifar10-train (run's training data)")
+    assert not same_setting("cifar10-train", "cifar10-test")
