@@ -63,7 +63,8 @@ def _matches(name: str, patterns: list[str] | None) -> bool:
     return not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)
 
 
-def build_report(dirs: list[Path], patterns: list[str] | None = None, papers: Path | None = None, min_seeds: int = 3) -> Report:
+def build_report(dirs: list[Path], patterns: list[str] | None = None, papers: Path | None = None, min_seeds: int | None = None) -> Report:
+    """`min_seeds` overrides every claim's own seed requirement (default 3) when given."""
     runs = load_runs(dirs)
     if runs.runs.empty:
         where = " ".join(str(d) for d in dirs)
@@ -72,8 +73,10 @@ def build_report(dirs: list[Path], patterns: list[str] | None = None, papers: Pa
     keep = runs.runs["recipe"].map(lambda r: _matches(r, patterns))
     runs = RunSet(runs.runs[keep], runs.records[runs.records["recipe"].map(lambda r: _matches(r, patterns))], runs.skipped)
     references = [r for r in load_references(papers) if _matches(r.recipe, patterns)]
-    claims: list[Claim] = [c for c in load_claims(None if papers is None else Path(papers) / "claims.toml")
+    claims: list[Claim] = [c if min_seeds is None else dataclasses.replace(c, min_seeds=min_seeds)
+                           for c in load_claims(None if papers is None else Path(papers) / "claims.toml")
                            if any(_matches(r, patterns) for r in c.recipes())]
+    min_seeds = min_seeds or 3
     values = per_run(runs.records, "final", kind="metric")
     aggregated = aggregate(values)
     statistics = sorted({c.statistic for c in claims})

@@ -76,3 +76,13 @@ def test_recipe_filter_keeps_only_matching_runs_and_claims(tmp_path, make_run, w
     make_run(tmp_path / "runs", "zz", 0, {"dist": 1.0})
     report = build_report([tmp_path / "runs"], patterns=["z*"], papers=papers)
     assert list(report.measured["recipe"]) == ["zz"] and report.claims.empty and report.comparison.empty
+
+
+def test_min_seeds_overrides_the_claims_requirement(tmp_path, make_run, write_papers):
+    papers = write_papers(tmp_path / "papers", REPORTED, CLAIMS)
+    for seed in range(2):
+        make_run(tmp_path / "runs", "a", seed, {"dist": 1.0})
+        make_run(tmp_path / "runs", "b", seed, {"dist": 2.0})
+    assert build_report([tmp_path / "runs"], papers=papers).claims.loc[0, "verdict"] == "not enough runs"
+    relaxed = build_report([tmp_path / "runs"], papers=papers, min_seeds=2)
+    assert relaxed.claims.loc[0, "verdict"] == "reproduced" and relaxed.todo.empty

@@ -17,7 +17,7 @@ def report(
     out: Path = typer.Option(Path("report"), "--out", "-o", help="Folder for index.md, the CSV tables and the PNG figures."),
     recipes: list[str] = typer.Option(None, "--recipes", "-r", help="Only recipes matching this glob (repeatable)."),
     papers: Path = typer.Option(None, "--papers", help="Folder of paper-value files and claims.toml (default: the shipped recipes/papers)."),
-    min_seeds: int = typer.Option(3, "--min-seeds", min=1, help="Seeds a recipe needs before a claim about it is decided."),
+    min_seeds: int = typer.Option(None, "--min-seeds", min=1, help="Seeds a recipe needs before a claim about it is decided (default: each claim's own, 3)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Also draw the PNG figures."),
 ) -> None:
     """Compare measured metrics with the papers' values and decide the papers' claims from the runs.
