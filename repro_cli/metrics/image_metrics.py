@@ -25,7 +25,7 @@ from repro_cli.metrics.gaussian_stats import GaussianStats
 from repro_cli.metrics.image_sets import generator_batches
 from repro_cli.metrics.inception_features import extract_with_progress, extractor
 from repro_cli.metrics.inception_score import inception_score
-from repro_cli.metrics.reference_stats import load_reference_set, statistics, subset
+from repro_cli.metrics.reference_stats import load_reference_set, quantise, source_images, statistics, subset
 from repro_cli.registries import METRICS
 
 
@@ -37,17 +37,21 @@ def require_images(trainer, metric: str) -> None:
 
 
 def run_reference_images(trainer, ref: str) -> tuple[torch.Tensor, str]:
-    """uint8 reference images for `ref` and the name they are reported under."""
+    """uint8 reference images for `ref` and the name they are reported under: 'train' is the run's
+    own training data, 'test' the held-out split of the same source, anything else a named set."""
+    data = trainer.recipe.data
     if ref == "train":
-        real = trainer.real
-        images = real.points(real.size or 50_000)
-        return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu(), f"{trainer.recipe.data.name}-train (run's training data)"
-    name = ref if "-" in ref else f"{trainer.recipe.data.name}-{ref}"
-    return load_reference_set(name, trainer.data_ctx), name
+        return source_images(trainer.real), f"{data.name}-train (run's training data)"
+    if ref == "test" and hasattr(trainer.real, "heldout_points"):
+        return quantise(trainer.real.heldout_points(50_000)), f"{data.name}-test"
+    if ref == "test":
+        params = {k: v for k, v in data.params.items() if k != "limit"}  # the whole test split
+        return load_reference_set(f"{data.name}-test", trainer.data_ctx, params), f"{data.name}-test"
+    return load_reference_set(ref, trainer.data_ctx), ref
 
 
 def generated_features(trainer, n: int, batch_size: int, seed: int):
-    net = extractor(trainer.device)
+    net = extractor(trainer.device, trainer.data_ctx.download)
     batches = generator_batches(trainer.G, n, batch_size, seed, trainer.device)
     return net, extract_with_progress(net, batches, n, f"{n} generated images")
 
@@ -73,14 +77,14 @@ class FID:
 
 
 class InceptionScore:
-    def __init__(self, n_samples: int, splits: int, seed: int, batch_size: int):
-        self.n_samples, self.splits, self.seed, self.batch_size = n_samples, splits, seed, batch_size
+    def __init__(self, n_fake: int, splits: int, seed: int, batch_size: int):
+        self.n_fake, self.splits, self.seed, self.batch_size = n_fake, splits, seed, batch_size
 
     def __call__(self, trainer, run) -> list[dict]:
         require_images(trainer, "inception-score")
-        net, (_, logits) = generated_features(trainer, self.n_samples, self.batch_size, self.seed)
+        net, (_, logits) = generated_features(trainer, self.n_fake, self.batch_size, self.seed)
         mean, std = inception_score(logits, self.splits)
-        protocol = {"n_samples": self.n_samples, "splits": self.splits, "eval_noise_seed": self.seed,
+        protocol = {"n_fake": self.n_fake, "splits": self.splits, "eval_noise_seed": self.seed,
                     "inception_weights": net.weights.describe(), "logits": "1008-class, fc without bias"}
         return [{"name": "inception_score", "value": mean, "protocol": protocol},
                 {"name": "inception_score_std", "value": std, "protocol": protocol}]
@@ -103,12 +107,12 @@ def fid(
 @METRICS.register("inception-score")
 def inception_score_metric(
     *,
-    n_samples: Annotated[int, Range(ge=1)] = 50_000,
+    n_fake: Annotated[int, Range(ge=1)] = 50_000,
     splits: Annotated[int, Range(ge=1)] = 10,
     seed: int = 0,
     batch_size: Annotated[int, Range(ge=1)] = 100,
 ) -> InceptionScore:
-    """Inception Score of n_samples generated images, mean ± std over `splits` parts (default 50k, 10)."""
-    if splits > n_samples:
-        raise ConfigError(f"inception-score: splits ({splits}) must not exceed n_samples ({n_samples})")
-    return InceptionScore(n_samples, splits, seed, batch_size)
+    """Inception Score of n_fake generated images, mean ± std over `splits` parts (default 50k, 10)."""
+    if splits > n_fake:
+        raise ConfigError(f"inception-score: splits ({splits}) must not exceed n_fake ({n_fake})")
+    return InceptionScore(n_fake, splits, seed, batch_size)

@@ -74,9 +74,10 @@ def _cached(path: str, sha256: str, source: str, device: str) -> InceptionFeatur
     return InceptionFeatures(WeightsFile(Path(path), source, sha256), torch.device(device))
 
 
-def extractor(device: torch.device | str = "cpu", weights: WeightsFile | None = None) -> InceptionFeatures:
-    """The extractor for the resolved weights, built once per process and device."""
-    weights = weights or inception_weights.resolve()
+def extractor(device: torch.device | str = "cpu", download: bool | None = None) -> InceptionFeatures:
+    """The extractor for the resolved weights (downloaded only if `download`; default: unless
+    $REPRO_OFFLINE), built once per process and device."""
+    weights = inception_weights.resolve(download=download)
     return _cached(str(weights.path), weights.sha256, weights.source, str(torch.device(device)))
 
 

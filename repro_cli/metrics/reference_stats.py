@@ -5,7 +5,7 @@ themselves (so a changed or different dataset can never hit a stale entry), the 
 seed, the Inception weights' hash and the preprocessing. Files are written atomically into
 $REPRO_CACHE_DIR/fid-stats (default ~/.cache/repro/fid-stats) in pytorch-fid's .npz format.
 
-Reference sets: a run's own training data ('train'), or a named split of a torchvision dataset
+Reference sets: a run's own training data ('train'), or a named split of a registered data source
 (`cifar10-train`, `cifar10-test`, ...), read from the data directory (downloaded unless offline).
 """
 
@@ -14,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
+from repro_cli import registries as R
 from repro_cli.data.base import DataContext
 from repro_cli.errors import ConfigError, DataError, close_matches
 from repro_cli.metrics.gaussian_stats import GaussianStats
@@ -33,37 +32,34 @@ def cache_dir() -> Path:
     return (Path(root).expanduser() if root else Path.home() / ".cache" / "repro") / "fid-stats"
 
 
-def _torchvision_split(dataset: str, train: bool) -> Callable[[DataContext], torch.Tensor]:
-    def load(ctx: DataContext) -> torch.Tensor:
-        import torchvision
-
-        cls = getattr(torchvision.datasets, dataset)
-        try:
-            data = cls(root=str(ctx.root), train=train, download=ctx.download).data
-        except RuntimeError as err:  # torchvision: "Dataset not found or corrupted..."
-            raise DataError(f"{dataset} ({'train' if train else 'test'}) not found under {ctx.root} ({err}); "
-                            f"run once without --offline to download it, or pass --data-dir where it lives") from None
-        images = torch.as_tensor(np.asarray(data))
-        return images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2).contiguous()
-
-    return load
+def source_images(source) -> torch.Tensor:
+    """All images of a data source as uint8 N×C×H×W: its stored pixels when they are uint8 images,
+    else its decoded points (model space, [-1, 1]) quantised like generated images."""
+    stored = getattr(source, "samples", None)
+    if stored is not None and stored.dtype == torch.uint8 and stored.ndim == 4:
+        return stored.cpu()
+    return quantise(source.points(source.size or 50_000))
 
 
-REFERENCE_SETS: dict[str, Callable[[DataContext], torch.Tensor]] = {
-    "cifar10-train": _torchvision_split("CIFAR10", True),
-    "cifar10-test": _torchvision_split("CIFAR10", False),
-    "cifar100-train": _torchvision_split("CIFAR100", True),
-    "cifar100-test": _torchvision_split("CIFAR100", False),
-    "mnist-train": _torchvision_split("MNIST", True),
-    "mnist-test": _torchvision_split("MNIST", False),
-}
+def quantise(images: torch.Tensor) -> torch.Tensor:
+    """Model-space images in [-1, 1] -> uint8, the inverse of the image sources' decoding."""
+    return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
 
 
-def load_reference_set(name: str, ctx: DataContext) -> torch.Tensor:
-    if name not in REFERENCE_SETS:
-        raise ConfigError(f"unknown reference set {name!r}{close_matches(name, REFERENCE_SETS)}; "
-                          f"known: {', '.join(REFERENCE_SETS)} (or 'train' for a run's own training data)")
-    return REFERENCE_SETS[name](ctx)
+def split_sets() -> list[str]:
+    """'<data>-train' / '<data>-test' for every registered data source with a `split` parameter."""
+    return [f"{name}-{split}" for name in R.DATA.names() if "split" in R.DATA.signature(name).parameters
+            for split in ("train", "test")]
+
+
+def load_reference_set(name: str, ctx: DataContext, params: dict | None = None) -> torch.Tensor:
+    """uint8 images of a named split such as `cifar10-test`, read by the registered data source
+    (so the data directory, download and checksum rules are the training data's own)."""
+    data_name, _, split = name.rpartition("-")
+    if name not in split_sets():
+        raise ConfigError(f"unknown reference set {name!r}{close_matches(name, split_sets())}; known: "
+                          f"{', '.join(split_sets())}, a statistics .npz or an image folder (or 'train' for a run's own data)")
+    return source_images(R.DATA.get(data_name)(ctx=ctx, **{**(params or {}), "split": split}))
 
 
 def subset(images: torch.Tensor, n: int | None, seed: int) -> torch.Tensor:
@@ -97,3 +93,19 @@ def statistics(images: torch.Tensor, net: InceptionFeatures, protocol: dict, bat
         stats.save(path)
         stats.protocol["cache"] = f"written {path}"
     return stats
+
+
+def reference_statistics(ref: str, n_real: int | None, seed: int, net: InceptionFeatures, ctx: DataContext,
+                         batch_size: int = 100) -> GaussianStats:
+    """Statistics of a reference given on the command line: a named set (`cifar10-train`), a
+    statistics .npz (ours or pytorch-fid's), or a folder / .npz of images."""
+    from repro_cli.metrics.image_sets import is_stats_file, load_images
+
+    path = Path(ref).expanduser()
+    if not path.exists():
+        images, name = load_reference_set(ref, ctx), ref
+    elif is_stats_file(path):
+        return GaussianStats.load(path)
+    else:
+        images, name = load_images(path), str(path)
+    return statistics(subset(images, n_real, seed), net, {"reference": name, "subset_seed": seed}, batch_size)

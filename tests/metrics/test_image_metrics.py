@@ -14,7 +14,7 @@ def trained_run(tiny_recipe_file, test_weights, tmp_path):
     return execute(load_recipe(str(tiny_recipe_file)), 0, tmp_path / "results", "cpu", [])
 
 
-def test_recipe_eval_logs_fid_and_is_with_their_protocol(trained_run, test_weights, monkeypatch):
+def test_recipe_eval_logs_fid_and_is_with_their_protocol(trained_run, test_weights, monkeypatch, cli):
     metrics = {r["name"]: r for r in trained_run.records() if r["type"] == "metric"}
     fid, score = metrics["fid"], metrics["inception_score"]
     assert fid["value"] > 0 and 1.0 <= score["value"] <= 4.0
@@ -23,21 +23,21 @@ def test_recipe_eval_logs_fid_and_is_with_their_protocol(trained_run, test_weigh
     assert fid["protocol"]["inception_weights"] == test_weights.describe()
     assert fid["protocol"]["seed"] == 0 and fid["protocol"]["checkpoint"] == "iteration 2"
     assert "biased" in fid["protocol"]["warning"]
-    assert score["protocol"]["splits"] == 2 and score["protocol"]["n_samples"] == 4
+    assert score["protocol"]["splits"] == 2 and score["protocol"]["n_fake"] == 4
     assert metrics["inception_score_std"]["protocol"] == score["protocol"]
 
-    # The reference statistics were cached; evaluating again reads them instead of recomputing.
+    # The reference statistics were cached; `repro evaluate` at a chosen checkpoint reads them
+    # instead of recomputing, and logs the value with the checkpoint it used.
     cached = list(reference_stats.cache_dir().glob("*.npz"))
     assert len(cached) == 1
-    from repro_cli.runs.checkpoint import restore_trainer
-
-    trainer, _, _ = restore_trainer(trained_run)
-    trainer.metrics = trainer.metrics[:1]
-    calls = []
-    real_extract = reference_stats.extract_with_progress
-    monkeypatch.setattr(reference_stats, "extract_with_progress", lambda *a: calls.append(a) or real_extract(*a))
-    again = trainer.evaluate()
-    assert calls == [] and again[0]["value"] == pytest.approx(fid["value"], rel=1e-9)
+    monkeypatch.setattr(reference_stats, "extract_with_progress", lambda *a: pytest.fail("reference stats recomputed"))
+    result = cli("evaluate", str(trained_run.path), "--checkpoint", "2", "--metrics", "fid")
+    assert result.exit_code == 0, result.output
+    assert "fid" in result.output and "n_fake=4" in result.output and "ckpt-000000002.pt" in result.output
+    logged = [r for r in trained_run.records() if r.get("protocol", {}).get("source") == "repro evaluate"]
+    assert [r["name"] for r in logged] == ["fid"]
+    assert logged[0]["value"] == pytest.approx(fid["value"], rel=1e-9)
+    assert logged[0]["protocol"]["checkpoint"].startswith("ckpt-000000002.pt")
 
 
 def test_fid_needs_image_data(test_weights):
