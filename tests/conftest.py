@@ -257,7 +257,7 @@ log_every = 1
 
 [eval]
 every = 0
-metrics = [{ name = "fid", n_fake = 4, n_real = 6 }, { name = "inception-score", n_fake = 4, splits = 2 }]
+metrics = [{ name = "fid", n_fake = 4, n_real = 6 }, { name = "inception-score", n_samples = 4, splits = 2 }]
 """
 
 

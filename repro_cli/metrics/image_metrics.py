@@ -77,14 +77,14 @@ class FID:
 
 
 class InceptionScore:
-    def __init__(self, n_fake: int, splits: int, seed: int, batch_size: int):
-        self.n_fake, self.splits, self.seed, self.batch_size = n_fake, splits, seed, batch_size
+    def __init__(self, n_samples: int, splits: int, seed: int, batch_size: int):
+        self.n_samples, self.splits, self.seed, self.batch_size = n_samples, splits, seed, batch_size
 
     def __call__(self, trainer, run) -> list[dict]:
         require_images(trainer, "inception-score")
-        net, (_, logits) = generated_features(trainer, self.n_fake, self.batch_size, self.seed)
+        net, (_, logits) = generated_features(trainer, self.n_samples, self.batch_size, self.seed)
         mean, std = inception_score(logits, self.splits)
-        protocol = {"n_fake": self.n_fake, "splits": self.splits, "eval_noise_seed": self.seed,
+        protocol = {"n_samples": self.n_samples, "splits": self.splits, "eval_noise_seed": self.seed,
                     "inception_weights": net.weights.describe(), "logits": "1008-class, fc without bias"}
         return [{"name": "inception_score", "value": mean, "protocol": protocol},
                 {"name": "inception_score_std", "value": std, "protocol": protocol}]
@@ -107,12 +107,12 @@ def fid(
 @METRICS.register("inception-score")
 def inception_score_metric(
     *,
-    n_fake: Annotated[int, Range(ge=1)] = 50_000,
+    n_samples: Annotated[int, Range(ge=1)] = 50_000,
     splits: Annotated[int, Range(ge=1)] = 10,
     seed: int = 0,
     batch_size: Annotated[int, Range(ge=1)] = 100,
 ) -> InceptionScore:
-    """Inception Score of n_fake generated images, mean ± std over `splits` parts (default 50k, 10)."""
-    if splits > n_fake:
-        raise ConfigError(f"inception-score: splits ({splits}) must not exceed n_fake ({n_fake})")
-    return InceptionScore(n_fake, splits, seed, batch_size)
+    """Inception Score of n_samples generated images, mean ± std over `splits` parts (default 50k, 10)."""
+    if splits > n_samples:
+        raise ConfigError(f"inception-score: splits ({splits}) must not exceed n_samples ({n_samples})")
+    return InceptionScore(n_samples, splits, seed, batch_size)

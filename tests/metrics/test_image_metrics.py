@@ -23,7 +23,7 @@ def test_recipe_eval_logs_fid_and_is_with_their_protocol(trained_run, test_weigh
     assert fid["protocol"]["inception_weights"] == test_weights.describe()
     assert fid["protocol"]["seed"] == 0 and fid["protocol"]["checkpoint"] == "iteration 2"
     assert "biased" in fid["protocol"]["warning"]
-    assert score["protocol"]["splits"] == 2 and score["protocol"]["n_fake"] == 4
+    assert score["protocol"]["splits"] == 2 and score["protocol"]["n_samples"] == 4
     assert metrics["inception_score_std"]["protocol"] == score["protocol"]
 
     # The reference statistics were cached; `repro evaluate` at a chosen checkpoint reads them

@@ -88,6 +88,8 @@ def evaluate(
             factory = R.METRICS.get(name, where="--metrics")
             accepted = inspect.signature(factory).parameters
             given = {k: v for k, v in overrides.items() if v is not None and k in accepted}
+            if n_fake is not None and "n_samples" in accepted:  # --n-fake is the IS sample count too
+                given["n_samples"] = n_fake
             params = bind_signature(factory, {**recipe_params.get(name, {}), **given}, f"metric {name}")
             trainer.metrics.append(factory(**params))
     if not trainer.metrics:
