@@ -35,8 +35,11 @@ SCALINGS = {"mean-std": (0.1307, 0.3081), "tanh": (0.5, 0.5)}
 Scaling = Literal["mean-std", "tanh"]
 
 
+RAW = Path("MNIST", "raw")  # where torchvision's MNIST class looks, under the data directory
+
+
 def raw_folder(root: Path) -> Path:
-    return Path(root) / "MNIST" / "raw"
+    return Path(root) / RAW
 
 
 def _prepare_raw(folder: Path) -> list[str]:
@@ -60,14 +63,14 @@ def load_split(root: Path, download: bool, split: Literal["train", "test"]) -> t
     folder = raw_folder(root)
     missing = _prepare_raw(folder) if folder.is_dir() else [n for pair in FILES.values() for n in pair]
     dataset = open_torchvision("MNIST", DataContext(root=Path(root), download=download),
-                               [str(folder.relative_to(root) / name) for name in missing], SOURCE_URL,
-                               lambda fetch: MNIST(str(root), train=split == "train", download=fetch),
-                               into=str(folder.relative_to(root)))
+                               [str(RAW / name) for name in missing], SOURCE_URL,
+                               lambda fetch: MNIST(str(root), train=split == "train", download=fetch), into=str(RAW))
     if missing:
         _prepare_raw(folder)  # check what was fetched
     images, labels = dataset.data, dataset.targets
-    if images.shape[0] != labels.shape[0]:
-        raise DataError(f"{folder}: the {split} images ({images.shape[0]}) and labels ({labels.shape[0]}) differ in number; re-download them")
+    if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
+        raise DataError(f"{folder}: the {split} files hold {tuple(images.shape)} images and {labels.shape[0]} labels, "
+                        "expected N×28×28 images and N labels; re-download them")
     return images, labels
 
 

@@ -128,3 +128,12 @@ def test_stacked_batches_resume_exactly(mnist_root):
     fresh = stacked_mnist(ctx=ctx, n_train=1000)
     fresh.load_state_dict(state)
     assert all(torch.equal(a, fresh.batch(32)) for a in expected)
+
+
+def test_images_and_labels_must_match(tmp_path):
+    from repro_cli.data.idx import write_idx
+
+    raw = write_tiny_mnist(tmp_path, n_train=20, n_test=10, train_suffix="")
+    write_idx(raw / "train-labels-idx1-ubyte", np.zeros(19, dtype=np.uint8))
+    with pytest.raises(DataError, match=r"\(20, 28, 28\) images and 19 labels"):
+        load_split(tmp_path, download=False, split="train")
