@@ -31,14 +31,17 @@ import multiprocessing
 import os
 import platform
 import resource
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-DEFAULT_RECIPES = ["gaussian-0gp", "gaussian-0gp-sample", "8gaussians-*", "mnist-*", "cifar-*"]
+DEFAULT_RECIPES = ["gaussian-0gp", "gaussian-0gp-sample", "8gaussians-0gp", "8gaussians-0gp-sample", "8gaussians-wgan-gp",
+                   "mnist-nogp", "mnist-0gp", "mnist-0gp-sample", "cifar-nogp", "cifar-0gp", "cifar-sn", "cifar-bssn", "cifar-resnet-sn"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -140,10 +143,11 @@ def _run(steps: list, iterations: int, device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-def time_pair(kinds: tuple[str, str], recipe_name: str, overrides: list[str], seeds: int, iterations: int, repeats: int,
+def time_pair(kinds: tuple[str, str], recipe_name: str, overrides: list[str], seeds: int, seconds: float, repeats: int,
               device: str, threads: int) -> dict:
-    """Both kinds in one process, in alternating blocks, keeping each kind's fastest block: a burst
-    of load on a shared machine then hits both sides of the ratio alike."""
+    """Both kinds in one process, in alternating blocks of the same number of iterations (about
+    `seconds` of the first kind), keeping each kind's fastest block: a burst of load on a shared
+    machine then hits both sides of the ratio alike."""
     from repro_cli.config.recipes import load_recipe
 
     torch.set_num_threads(threads)
@@ -152,11 +156,12 @@ def time_pair(kinds: tuple[str, str], recipe_name: str, overrides: list[str], se
     steps = {kind: _steps(kind, recipe, seeds, dev) for kind in kinds}
     for kind in kinds:
         _run(steps[kind], 3, dev)  # warm-up: allocator, lazy optimiser state, first-call dispatch
+    iterations = max(2, round(seconds / (_run(steps[kinds[0]], 2, dev) / 2)))
     best = dict.fromkeys(kinds, float("inf"))
     for _ in range(repeats):
         for kind in kinds:
             best[kind] = min(best[kind], _run(steps[kind], iterations, dev))
-    return best
+    return {"iterations": iterations, **best}
 
 
 def peak_memory(kind: str, recipe_name: str, overrides: list[str], seeds: int, device: str, threads: int) -> float:
@@ -189,24 +194,46 @@ def isolated(pool_context, function, *args):
 
 
 # --- the table ---------------------------------------------------------------------------------------------
+def synthetic_data(root: Path) -> None:
+    """Random MNIST and CIFAR-10 files in the real formats: step time does not depend on pixel
+    values, so the image recipes are measured without downloading anything."""
+    from mnist_speed import write_random_mnist  # benchmarks/ is on sys.path when run as a script
+
+    from repro_cli.data.cifar10 import write_cifar10_batches
+
+    write_random_mnist(root)
+    rng = np.random.default_rng(0)
+    write_cifar10_batches(root, rng.integers(0, 256, (2048, 32, 32, 3), dtype=np.uint8), rng.integers(0, 256, (256, 32, 32, 3), dtype=np.uint8))
+
+
+def data_overrides(name: str, synthetic: bool) -> list[str]:
+    """What the synthetic copies need: no CIFAR checksums, small MNIST subsets."""
+    if not synthetic:
+        return []
+    from repro_cli.config.recipes import load_recipe
+
+    data = load_recipe(name).data.name
+    return {"cifar10": ["data.verify_checksums=false"], "mnist": ["data.n_train=2048"], "stacked-mnist": ["data.n_train=1000"]}.get(data, [])
+
+
 def benchmark_recipe(ctx, name: str, opts) -> dict:
-    common = (opts.set, opts.seeds)
+    common = (opts.set + data_overrides(name, opts.data_dir is None), opts.seeds)
     row: dict = {"recipe": name}
-    timing = isolated(ctx, time_pair, ("engine", "bare"), name, *common, opts.iterations, opts.repeats, opts.device, opts.threads)
+    timing = isolated(ctx, time_pair, ("engine", "bare"), name, *common, opts.seconds, opts.repeats, opts.device, opts.threads)
     if "error" in timing:
         return {**row, "note": timing["error"]}
-    row["engine_it_per_s"] = round(opts.iterations / timing["engine"], 1)
-    row["bare_it_per_s"] = round(opts.iterations / timing["bare"], 1)
+    row["engine_it_per_s"] = round(timing["iterations"] / timing["engine"], 2)
+    row["bare_it_per_s"] = round(timing["iterations"] / timing["bare"], 2)
     row["overhead"] = round(timing["engine"] / timing["bare"], 3)
     row["engine_memory_mb"] = round(isolated(ctx, peak_memory, "engine", name, *common, opts.device, opts.threads), 1)
     if opts.seeds < 2:
         return row
-    timing = isolated(ctx, time_pair, ("serial", "ensemble"), name, *common, opts.seed_iterations, opts.repeats, opts.device, opts.threads)
+    timing = isolated(ctx, time_pair, ("serial", "ensemble"), name, *common, opts.seconds, opts.repeats, opts.device, opts.threads)
     if "error" in timing:
         return {**row, "note": f"no ensemble: {timing['error']}"}
-    seed_iterations = opts.seeds * opts.seed_iterations
-    row["serial_seed_it_per_s"] = round(seed_iterations / timing["serial"], 1)
-    row["ensemble_seed_it_per_s"] = round(seed_iterations / timing["ensemble"], 1)
+    seed_iterations = opts.seeds * timing["iterations"]
+    row["serial_seed_it_per_s"] = round(seed_iterations / timing["serial"], 2)
+    row["ensemble_seed_it_per_s"] = round(seed_iterations / timing["ensemble"], 2)
     row["ensemble_speedup"] = round(timing["serial"] / timing["ensemble"], 2)
     row["ensemble_memory_mb"] = round(isolated(ctx, peak_memory, "ensemble", name, *common, opts.device, opts.threads), 1)
     return row
@@ -221,7 +248,7 @@ def machine(opts) -> dict:
     return {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "device": opts.device, "cpu": cpu,
             "cpu_count": os.cpu_count(), "threads": opts.threads, "load_average_1min": round(os.getloadavg()[0], 2),
             "torch": torch.__version__, "python": platform.python_version(), "seeds": opts.seeds,
-            "iterations": opts.iterations, "seed_iterations": opts.seed_iterations, "repeats": opts.repeats}
+            "block_seconds": opts.seconds, "repeats": opts.repeats, "data": str(opts.data_dir) if opts.data_dir else "synthetic (random images in the real formats)"}
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
@@ -230,9 +257,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", "-r", action="append", help=f"recipe names or globs (default: {' '.join(DEFAULT_RECIPES)})")
     parser.add_argument("--set", "-s", action="append", default=[], help="recipe override, as for repro train")
-    parser.add_argument("--iterations", type=int, default=200, help="timed iterations for engine vs bare (default 200)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one timed block, in seconds (default 3)")
     parser.add_argument("--seeds", type=int, default=8, help="seeds for serial vs ensemble (default 8; 1 skips it)")
-    parser.add_argument("--seed-iterations", type=int, default=50, help="timed iterations per seed for serial vs ensemble (default 50)")
+    parser.add_argument("--data-dir", type=Path, help="real data sets (default: random MNIST/CIFAR files in the real formats)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of each measurement; the fastest is kept (default 3)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per measurement (default 1)")
@@ -245,9 +272,14 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         parser.error(f"no recipe matches {opts.recipe}; `repro recipes` lists them")
     ctx = multiprocessing.get_context("spawn")
     rows = []
-    for name in recipes:
-        rows.append(benchmark_recipe(ctx, name, opts))
-        print(f"measured {name}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["REPRO_DATA_DIR"] = str(opts.data_dir or tmp)  # inherited by the measuring processes
+        os.environ["REPRO_OFFLINE"] = "1"
+        if opts.data_dir is None:
+            synthetic_data(Path(tmp))
+        for name in recipes:
+            rows.append(benchmark_recipe(ctx, name, opts))
+            print(f"measured {name}: {rows[-1]}", flush=True)
     table = pd.DataFrame(rows).set_index("recipe")
     info = machine(opts)
 

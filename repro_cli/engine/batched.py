@@ -21,12 +21,25 @@ class NotBatchable(Exception):
     """This recipe cannot be trained as a vectorised ensemble; train its seeds one at a time."""
 
 
+# On a CPU, vectorising pays off only while per-step Python overhead dominates: the MNIST MLPs
+# (~1.2M parameters per network) are already compute-bound and ran no faster as an ensemble
+# (benchmarks/run.py), while the 2-D nets (~8.5k) gain several-fold. GPUs have no such limit here.
+CPU_MAX_PARAMETERS = 100_000
+
+
+def check_batchable(model: nn.Module, device: torch.device) -> None:
+    """Raise NotBatchable unless copies of `model` can be (and are worth being) vectorised."""
+    if any(True for _ in model.buffers()):
+        raise NotBatchable(f"{type(model).__name__} has buffers (normalisation state), which vmap cannot split per member")
+    size = sum(p.numel() for p in model.parameters())
+    if device.type == "cpu" and size > CPU_MAX_PARAMETERS:
+        raise NotBatchable(f"{type(model).__name__} has {size:,} parameters; on a CPU vectorising gains nothing above {CPU_MAX_PARAMETERS:,}")
+
+
 class StackedModule:
     def __init__(self, members: list[nn.Module]):
         first = members[0]
         for m in members:
-            if any(True for _ in m.buffers()):
-                raise NotBatchable(f"{type(m).__name__} has buffers (normalisation state), which vmap cannot split per member")
             if type(m) is not type(first) or [n for n, _ in m.named_parameters()] != [n for n, _ in first.named_parameters()]:
                 raise NotBatchable("ensemble members have different architectures")
         self.members = members

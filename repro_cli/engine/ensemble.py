@@ -20,7 +20,7 @@ from torch.func import vmap
 from repro_cli import registries as R
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
-from repro_cli.engine.batched import NotBatchable, StackedModule, copy_optimizer_state
+from repro_cli.engine.batched import NotBatchable, StackedModule, check_batchable, copy_optimizer_state
 from repro_cli.engine.trainer import Trainer
 
 
@@ -58,6 +58,10 @@ class EnsembleTrainer:
         for i, s in enumerate(seeds):
             member = EnsembleMember(recipe, seed=s, device=device, data=data)
             member.ensemble, member.index = self, i
+            if i == 0:  # before building the others: a recipe that cannot be vectorised fails fast
+                for model in (member.D, member.G):
+                    if model is not None:
+                        check_batchable(model, member.device)
             self.members.append(member)
             # A serial run's checkpoints save the global RNGs as its build left them; keep each member's.
             self.global_rngs.append(_global_rngs())

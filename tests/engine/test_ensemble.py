@@ -55,3 +55,10 @@ def test_stateful_discriminator_is_not_batchable():
 def test_repeated_seeds_are_not_batchable():
     with pytest.raises(NotBatchable, match="repeated"):
         EnsembleTrainer(load_recipe("gaussian-0gp", []), [1, 1])
+
+
+def test_large_networks_on_cpu_are_not_batchable():
+    # The MNIST-sized MLP is compute-bound on a CPU: the ensemble is declined (and never built).
+    recipe = load_recipe("8gaussians-0gp", ["discriminator.hidden=256"])
+    with pytest.raises(NotBatchable, match="parameters"):
+        EnsembleTrainer(recipe, [0, 1])
