@@ -1,8 +1,8 @@
 """Several seeds of one recipe trained as one vectorised ensemble.
 
 Each member is an ordinary `Trainer` (built exactly as a serial run builds it: same init, data
-stream, noise and penalty generators; see EnsembleMember). The ensemble stacks the members' G and D parameters and
-runs `Trainer.step` for all of them at once: random draws stay per member (each from its own
+stream, noise and penalty generators; see EnsembleMember). The ensemble stacks the members' G and
+D parameters and runs `Trainer.step` for all of them at once: random draws stay per member (each from its own
 generator, so member i sees exactly the numbers serial run i sees), while every forward, backward
 and optimiser update is one batched operation over members. Members are independent, so summing
 their losses before `backward()` gives each member its own gradient.
