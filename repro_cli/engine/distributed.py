@@ -88,8 +88,8 @@ class AnyRank:
 
 
 def replicas_in_sync(trainer) -> bool:
-    """Whether every rank holds bit-identical weights (compared through each weight's bytes summed
-    as float64 and its extremes, gathered from all ranks)."""
+    """Whether every rank holds the same weights: each tensor's float64 sum, absolute sum, min and
+    max, gathered from all ranks, must match exactly (any drift between replicas changes them)."""
     params = [p.detach().double().reshape(-1) for m in (trainer.D, trainer.G) if m is not None for p in m.state_dict().values()
               if p.is_floating_point()]
     summary = torch.stack([torch.stack([p.sum(), p.abs().sum(), p.min(), p.max()]) for p in params]).reshape(-1)

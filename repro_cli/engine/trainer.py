@@ -21,8 +21,9 @@ from repro_cli import registries as R
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
 from repro_cli.engine.build import build, total_iterations
-from repro_cli.engine.world import SINGLE_PROCESS, World
 from repro_cli.engine.seeding import generator
+from repro_cli.engine.world import SINGLE_PROCESS, World
+from repro_cli.runs.checkpoint import save_best, save_checkpoint
 from repro_cli.runs.rundir import Run
 
 
@@ -177,8 +178,6 @@ class Trainer:
         and checkpointing as the recipe says. Returns the final status: completed, preempted or
         diverged (then `self.divergence` says where; no checkpoint is written after it, so the
         newest checkpoint is the last good state)."""
-        from repro_cli.runs.checkpoint import save_checkpoint
-
         train, every = self.recipe.train, self.recipe.eval.every
         started, elapsed_before = time.perf_counter(), self.elapsed
         while self.iteration < self.total:
@@ -198,16 +197,19 @@ class Trainer:
             if every and it % every == 0 and it != self.total:
                 self._log_eval(run)
             stopping = stop()
-            if run is not None and (stopping or (train.checkpoint_every and it % train.checkpoint_every == 0)):
+            if stopping or (train.checkpoint_every and it % train.checkpoint_every == 0):
+                # Weights are checked where a checkpoint would be written (every rank alike, as
+                # replicas hold the same weights), never saving a non-finite state.
                 if not self.weights_finite():
                     return self._diverged(run, {}, "weight")
-                save_checkpoint(run, self)
+                if run is not None:
+                    save_checkpoint(run, self)
             if stopping:
                 return "preempted"
         self._log_eval(run)
+        if not self.weights_finite():
+            return self._diverged(run, {}, "weight")
         if run is not None:
-            if not self.weights_finite():
-                return self._diverged(run, {}, "weight")
             save_checkpoint(run, self)
         return "completed"
 
@@ -217,8 +219,6 @@ class Trainer:
             if run is not None:
                 run.log(record)
         if run is not None and self.recipe.train.best_metric:
-            from repro_cli.runs.checkpoint import save_best
-
             save_best(run, self, records)
 
     def _diverged(self, run: Run | None, values: dict[str, float], where: str) -> str:

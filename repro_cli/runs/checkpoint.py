@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def save_best(run: Run, trainer, records: list[dict[str, Any]]) -> bool:
     whether it was replaced."""
     train = trainer.recipe.train
     values = [r["value"] for r in records if r.get("name") == train.best_metric and isinstance(r.get("value"), (int, float))]
-    if not values or not is_better(values[-1], trainer.best, train.best_mode):
+    if not values or not math.isfinite(values[-1]) or not is_better(values[-1], trainer.best, train.best_mode):
         return False
     trainer.best = float(values[-1])
     write_checkpoint(run.checkpoint_dir / BEST, trainer.checkpoint_bytes())
