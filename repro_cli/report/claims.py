@@ -147,6 +147,9 @@ def _claim(raw: dict, where: str) -> Claim:
         missing = [k for k in rule.required if k not in check]
         if missing:
             raise ConfigError(f"{where} check {i + 1} ({check['rule']}): missing {', '.join(missing)}")
+        for key in ("tolerance", "bound"):
+            if key in check and (isinstance(check[key], bool) or not isinstance(check[key], (int, float))):
+                raise ConfigError(f"{where} check {i + 1}: {key} must be a number, got {check[key]!r}")
     min_seeds = raw.get("min_seeds", 3)
     if not isinstance(min_seeds, int) or min_seeds < 1:
         raise ConfigError(f"{where}: min_seeds must be a positive integer")

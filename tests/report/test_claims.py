@@ -154,6 +154,7 @@ def test_similar_fails_outside_the_tolerance(tmp_path, make_run, write_papers):
     ('[[claim]]\nid="x"\nsource="p"\ncite="c"\ntext="t"\nmetric="m"\n[[claim.check]]\nrule="lowr"\nrecipe="a"\nthan=["b"]\n', "did you mean: lower"),
     ('[[claim]]\nid="x"\nsource="p"\ncite="c"\ntext="t"\nmetric="m"\n[[claim.check]]\nrule="lower"\nrecipe="a"\n', "missing than"),
     ('[[claim]]\nid="x"\nsource="p"\ncite="c"\ntext="t"\nmetric="m"\n', "at least one"),
+    ('[[claim]]\nid="x"\nsource="p"\ncite="c"\ntext="t"\nmetric="m"\n[[claim.check]]\nrule="at_most"\nrecipes=["a"]\nbound="9"\n', "bound must be a number"),
     ('[[claim]]\nid="x"\nsource="p"\ncite="c"\ntext="t"\nmetric="m"\nstatistic="median"\n[[claim.check]]\nrule="lower"\nrecipe="a"\nthan=["b"]\n', "statistic"),
 ])
 def test_bad_claims_are_refused(tmp_path, body, message):
