@@ -105,16 +105,18 @@ PROTOCOL = {"grid": "4x4", "weight": "p_r + p_g"}
 
 def _make_run(root: Path, recipe: str, seed: int, metrics: dict[str, float], *, iteration: int = 100, status: str = "completed",
              config: str = "cfg0", protocol: dict | None = None, earlier: dict[str, float] | None = None,
-             d_losses: list[float] | None = None, created: str = "2026-01-01T00:00:00", name: str = "") -> Path:
+             d_losses: list[float] | None = None, created: str = "2026-01-01T00:00:00", name: str = "",
+             layers: dict[str, dict[str, float]] | None = None) -> Path:
     """results/<recipe>/<id>/ with run.json and a metrics log: `earlier` values at iteration/2, `metrics`
-    at `iteration`, and a training log of d_loss values (one per 10 iterations)."""
+    at `iteration` (plus per-layer `layers` {metric: {layer: value}}), and a training log of d_loss values
+    (one per 10 iterations)."""
     path = Path(root) / recipe / (name or f"run-{recipe}-s{seed}-{config}")
     path.mkdir(parents=True)
     info = {"id": path.name, "recipe": recipe, "seed": seed, "config_hash": config, "status": status, "iteration": iteration,
             "created": created}
     (path / "run.json").write_text(json.dumps(info))
     lines = [json.dumps({"type": "train", "iteration": 10 * (i + 1), "d_loss": v, "g_loss": 1.0}) for i, v in enumerate(d_losses or [])]
-    for it, values in ((iteration // 2, earlier or {}), (iteration, metrics)):
+    for it, values in ((iteration // 2, earlier or {}), (iteration, {**metrics, **(layers or {})})):
         lines += [json.dumps({"type": "metric", "iteration": it, "name": k, "value": v,
                               "protocol": {"seed": seed, "checkpoint": f"iteration {it}", **(protocol or PROTOCOL)}}) for k, v in values.items()]
     (path / "metrics.jsonl").write_text("\n".join(lines) + "\n")

@@ -90,6 +90,8 @@ def build_report(dirs: list[Path], patterns: list[str] | None = None, papers: Pa
 def figures(report: Report, out: Path) -> list[Path]:
     made = [plots.metric_by_recipe(report.values, m, report.references, out) for m in sorted(report.values["metric"].unique())]
     made += [plots.metric_over_iterations(report.runs.records, m, report.references, out) for m in sorted(report.values["metric"].unique())]
+    layered = report.runs.records[report.runs.records["kind"] == "layer"]
+    made += [plots.layer_curves(report.runs.records, m, out) for m in sorted(layered["metric"].unique())]
     made += [plots.learning_curves(report.runs.records, out)]
     made += [plots.latest_figure_grid(report.runs.runs, stem, out) for stem in ("surface", "samples")]
     return [p for p in made if p is not None]

@@ -1,7 +1,7 @@
 """Run directories -> pandas tables of measured values.
 
-records    one row per logged value: run, recipe, seed, config, kind (metric|train), metric, iteration,
-           value, protocol (a canonical string of everything the number depends on, minus seed/checkpoint)
+records    one row per logged value: run, recipe, seed, config, kind (metric|train|layer), metric, layer
+           (per-layer values only), iteration, value, protocol (a canonical string of everything the number depends on, minus seed/checkpoint)
 per-run    one value per (run, metric, protocol): the final evaluation, or a statistic over training
 aggregated mean ± std over seeds, with n and the seeds; runs are pooled only when recipe, resolved
            config (hash), protocol and final iteration all agree, so different budgets or protocols are
@@ -57,6 +57,10 @@ def _run_rows(run, info: dict) -> tuple[list[dict], int]:
         if rec.get("type") == "metric" and isinstance(rec.get("value"), (int, float)):
             rows.append({**base, "kind": "metric", "metric": rec["name"], "iteration": it, "value": float(rec["value"]),
                          "protocol": protocol_key(rec.get("protocol"))})
+        elif rec.get("type") == "metric" and isinstance(rec.get("value"), dict):  # per-layer values (SN diagnostics)
+            rows.extend({**base, "kind": "layer", "metric": rec["name"], "layer": layer, "iteration": it, "value": float(v),
+                         "protocol": protocol_key(rec.get("protocol"))}
+                        for layer, v in rec["value"].items() if isinstance(v, (int, float)))
         elif rec.get("type") == "train":
             rows.extend({**base, "kind": "train", "metric": k, "iteration": it, "value": float(rec[k]), "protocol": "training log"}
                         for k in TRAIN_SERIES if isinstance(rec.get(k), (int, float)))
@@ -101,7 +105,7 @@ def load_runs(dirs: Iterable[Path]) -> RunSet:
         rows.extend(these)
         run_rows.append({"run": info.get("id", run.path.name), "recipe": info["recipe"], "seed": info.get("seed"),
                          "config": info.get("config_hash", ""), "iteration": last, "path": str(run.path)})
-    columns = ["run", "recipe", "seed", "config", "kind", "metric", "iteration", "value", "protocol"]
+    columns = ["run", "recipe", "seed", "config", "kind", "metric", "layer", "iteration", "value", "protocol"]
     return RunSet(pd.DataFrame(run_rows, columns=["run", "recipe", "seed", "config", "iteration", "path"]),
                   pd.DataFrame(rows, columns=columns), skipped)
 
@@ -111,7 +115,8 @@ def per_run(records: pd.DataFrame, statistic: str = "final", kind: str | None = 
     or the max/min/mean/std of its series over training. `iteration` is the last one logged."""
     if statistic not in STATISTICS:
         raise ValueError(f"statistic {statistic!r} not in {STATISTICS}")
-    df = records if kind is None else records[records["kind"] == kind]
+    # kind None: scalar metrics and training series (per-layer values are plotted, not aggregated)
+    df = records[records["kind"] != "layer"] if kind is None else records[records["kind"] == kind]
     keys = ["run", "recipe", "seed", "config", "metric", "protocol"]
     if df.empty:
         return pd.DataFrame(columns=keys + ["statistic", "iteration", "value"])

@@ -72,6 +72,17 @@ def learning_curves(records: pd.DataFrame, out: Path) -> Path | None:
     return _save(grid.figure, out / "learning-curves.png")
 
 
+def layer_curves(records: pd.DataFrame, metric: str, out: Path) -> Path:
+    """A per-layer metric (σ, gradient norm) over training, one panel per layer, mean ± std over seeds:
+    where SN vs BSSN gradients explode or vanish."""
+    df = records[(records["kind"] == "layer") & (records["metric"] == metric)]
+    grid = sns.relplot(data=df, x="iteration", y="value", hue="recipe", col="layer", col_wrap=min(4, df["layer"].nunique()),
+                       kind="line", errorbar="sd", height=2.6, aspect=1.2, facet_kws={"sharey": False})
+    grid.set_titles("{col_name}")
+    grid.figure.suptitle(f"{metric} per layer (mean ± std over seeds)", y=1.02, fontsize=10)
+    return _save(grid.figure, out / f"layers-{slug(metric)}.png")
+
+
 def latest_figure_grid(runs: pd.DataFrame, stem: str, out: Path) -> Path | None:
     """The newest `<stem>-<iteration>.png` of each recipe's lowest-seed run, side by side: the value
     surfaces (stem 'surface', report Fig. 2) or the MNIST/CIFAR sample grids (stem 'samples', Fig. 4)."""

@@ -37,7 +37,8 @@ REPORTED = '[[reported]]\nrecipe = "a"\nmetric = "dist"\nmissing = "Table 9"\n'
 def test_report_files(tmp_path, make_run, write_papers):
     papers = write_papers(tmp_path / "papers", REPORTED, CLAIMS)
     for seed in range(3):
-        run = make_run(tmp_path / "runs", "a", seed, {"dist": 1.0 + seed}, earlier={"dist": 5.0}, d_losses=[1.0, 0.5])
+        run = make_run(tmp_path / "runs", "a", seed, {"dist": 1.0 + seed}, earlier={"dist": 5.0}, d_losses=[1.0, 0.5],
+                       layers={"layer_sigma": {"conv1": 1.0 + seed, "fc": 2.0}})
         make_run(tmp_path / "runs", "b", seed, {"dist": 10.0 + seed}, d_losses=[1.0, 0.7])
         (run / "figures").mkdir()
         for it in (50, 100):
@@ -46,7 +47,7 @@ def test_report_files(tmp_path, make_run, write_papers):
     files = write_report(report, tmp_path / "out")
     names = {f.name for f in files}
     assert {"measured.csv", "runs.csv", "comparison.csv", "claims.csv", "todo.csv", "index.md", "metric-dist.png",
-            "curve-dist.png", "learning-curves.png", "surface-grid.png", "index.html"} <= names
+            "curve-dist.png", "learning-curves.png", "surface-grid.png", "index.html", "layers-layer-sigma.png"} <= names
     assert "samples-grid.png" not in names  # no run has sample grids
     assert all(f.stat().st_size > 1000 for f in files if f.suffix == ".png")
 

@@ -67,3 +67,11 @@ def test_a_rerun_of_the_same_seed_replaces_the_older_run(tmp_path, make_run):
     row = pick(aggregate(per_run(runs.records)), "a", "dist")
     assert row["n"] == 2 and row["mean"] == 2.0
     assert len(runs.skipped) == 1 and "old: superseded by the newer run new" in runs.skipped[0]
+
+
+def test_per_layer_values_are_kept_apart_from_scalar_metrics(tmp_path, make_run):
+    make_run(tmp_path, "a", 0, {"dist": 1.0}, layers={"layer_sigma": {"conv1": 1.5, "fc": 0.5}})
+    records = load_runs([tmp_path]).records
+    layers = records[records["kind"] == "layer"]
+    assert sorted(zip(layers["layer"], layers["value"])) == [("conv1", 1.5), ("fc", 0.5)]
+    assert list(per_run(records)["metric"]) == ["dist"]
