@@ -71,6 +71,9 @@ def build_report(dirs: list[Path], patterns: list[str] | None = None, papers: Pa
         hint = f"; {len(runs.skipped)} run(s) skipped as not completed" if runs.skipped else ""
         raise RunDirError(f"no completed runs under {where}{hint}; train some first, e.g. `repro train -r 'gaussian-*' --seeds 0-2 --out {dirs[0]}`, then `repro report {where}`")
     keep = runs.runs["recipe"].map(lambda r: _matches(r, patterns))
+    if not keep.any():
+        have = ", ".join(sorted(runs.runs["recipe"].unique()))
+        raise RunDirError(f"no completed run matches --recipes {' '.join(patterns or [])}; the runs found are of: {have}")
     runs = RunSet(runs.runs[keep], runs.records[runs.records["recipe"].map(lambda r: _matches(r, patterns))], runs.skipped)
     references = [r for r in load_references(papers) if _matches(r.recipe, patterns)]
     claims: list[Claim] = [c if min_seeds is None else dataclasses.replace(c, min_seeds=min_seeds)

@@ -36,3 +36,9 @@ def test_bad_paper_file_is_one_line(cli, tmp_path, make_run, write_papers):
     make_run(tmp_path / "results", "a", 0, {"dist": 1.0})
     result = cli("report", "--papers", str(papers))
     assert result.exit_code == 2 and "needs `cite`" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_recipe_filter_that_matches_no_run_names_the_recipes_there(cli, tmp_path, make_run):
+    make_run(tmp_path / "results", "gaussian-0gp", 0, {"dist": 1.0})
+    result = cli("report", "-r", "mnist-*")
+    assert result.exit_code == 2 and "no completed run matches --recipes mnist-*" in result.output and "gaussian-0gp" in result.output
