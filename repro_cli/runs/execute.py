@@ -10,6 +10,8 @@ import torch
 
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
+from repro_cli.engine.accel import NO_ACCEL, Accel
+from repro_cli.engine.accel import apply as apply_accel
 from repro_cli.engine.trainer import Trainer
 from repro_cli.engine.world import SINGLE_PROCESS, World
 from repro_cli.runs.rundir import Run
@@ -19,29 +21,30 @@ Stop = Callable[[], bool]
 
 def execute(recipe: Recipe, seed: int, out: Path, device: str, overrides: list[str], data: DataContext | None = None,
             on_start: Callable[[Trainer, Run], None] | None = None, on_log: Callable[[dict[str, Any]], None] | None = None,
-            stop: Stop = lambda: False, world: World = SINGLE_PROCESS) -> Run | None:
+            stop: Stop = lambda: False, world: World = SINGLE_PROCESS, accel: Accel = NO_ACCEL) -> Run | None:
     """Build first (so bad data or settings fail before any directory exists), then create the
     run directory and train. Under torchrun every rank trains and rank 0 alone writes the run
     (other ranks return None); `stop` must then answer the same on every rank (`AnyRank`)."""
     trainer = Trainer(recipe, seed=seed, device=device, data=data, world=world)
     if world.size == 1:
         run = Run.create(out, recipe, seed, device=device, overrides=overrides, extra={"total_iterations": trainer.total})
-        return train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
-    return _execute_distributed(trainer, out, overrides, on_start, on_log, stop)
+        return train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
+    return _execute_distributed(trainer, out, overrides, on_start, on_log, stop, accel)
 
 
-def _execute_distributed(trainer: Trainer, out: Path, overrides: list[str], on_start, on_log, stop: Stop) -> Run | None:
+def _execute_distributed(trainer: Trainer, out: Path, overrides: list[str], on_start, on_log, stop: Stop, accel: Accel) -> Run | None:
     from repro_cli.engine import distributed
 
     world = trainer.world
     distributed.distribute(trainer)
     if not world.is_main:
+        apply_accel(trainer, accel)
         trainer.fit(None, stop=stop)
         distributed.replicas_in_sync(trainer)
         return None
     run = Run.create(out, trainer.recipe, trainer.seed, device=str(trainer.device), overrides=overrides,
                      extra={"total_iterations": trainer.total, "world_size": world.size, "batch_per_rank": trainer.batch_size})
-    train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
+    train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
     in_sync = distributed.replicas_in_sync(trainer)
     run.update(replicas_in_sync=in_sync)
     if not in_sync:
@@ -50,10 +53,13 @@ def _execute_distributed(trainer: Trainer, out: Path, overrides: list[str], on_s
 
 
 def train_run(run: Run, trainer: Trainer, on_start: Callable[[Trainer, Run], None] | None = None,
-              on_log: Callable[[dict[str, Any]], None] | None = None, stop: Stop = lambda: False) -> Run:
+              on_log: Callable[[dict[str, Any]], None] | None = None, stop: Stop = lambda: False, accel: Accel = NO_ACCEL) -> Run:
     """Train a new or resumed run (whose lock this process holds) until it completes, diverges or
     `stop()` asks it to checkpoint and leave; record the status. Any crash marks the run `failed`
     before re-raising."""
+    notes = apply_accel(trainer, accel)
+    if accel.requested:
+        run.update(accel={"requested": accel.requested, "device": str(trainer.device), "notes": notes})
     if on_start is not None:
         on_start(trainer, run)
     try:

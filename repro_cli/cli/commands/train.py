@@ -15,6 +15,7 @@ from repro_cli.cli.app import app, console, err_console, handles_errors, parse_s
 from repro_cli.config.recipes import expand_patterns, load_recipe
 from repro_cli.data.base import DataContext, default_data_dir, offline_from_env
 from repro_cli.engine import distributed
+from repro_cli.engine.accel import NO_ACCEL, Accel
 from repro_cli.engine.batched import NotBatchable
 from repro_cli.engine.world import SINGLE_PROCESS, world_from_env
 from repro_cli.errors import ReproError
@@ -62,6 +63,10 @@ def train(
     resume_dir: Path = typer.Option(None, "--resume", help="Continue this run directory from its newest good checkpoint (its own recipe and seed)."),
     auto_resume: bool = typer.Option(False, "--auto-resume", help="Per recipe x seed: continue the newest unfinished run (pre-empted, failed or stale) with the same config hash in --out, else start a new one."),
     force: bool = typer.Option(False, "--force", help="With --resume: accept a changed recipe (--set) or a diverged run; the change is recorded."),
+    bf16: bool = typer.Option(False, "--bf16", help="CUDA: bf16 autocast for the step (ignored on CPU)."),
+    tf32: bool = typer.Option(False, "--tf32", help="CUDA: TF32 matmuls and convolutions (ignored on CPU)."),
+    channels_last: bool = typer.Option(False, "--channels-last", help="CUDA: channels_last memory format for conv nets (ignored on CPU)."),
+    compile_: bool = typer.Option(False, "--compile", help="CUDA: torch.compile G (and D when it has no gradient penalty); ignored on CPU."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Train several seeds of a small recipe as one vectorised ensemble (same run directories and numbers as one at a time, faster); recipes that cannot be vectorised train one seed at a time."),
 ) -> None:
     """Train recipes. With no options: the [bold]gaussian-0gp[/] recipe, seed 0, on CPU (about half a minute).
@@ -73,6 +78,8 @@ def train(
     set_threads(threads)
     ctx = data_context(data_dir, offline)
     world = world_from_env()
+    accel = Accel(bf16=bf16, tf32=tf32, channels_last=channels_last, compile=compile_)
+    ensemble = ensemble and not accel.requested  # the vectorised ensemble has its own fused step
     if world.size > 1:
         if resume_dir is not None or auto_resume:
             raise ReproError("--resume/--auto-resume are not supported under torchrun yet (only rank 0's random state is "
@@ -80,18 +87,18 @@ def train(
         ensemble, quiet = False, quiet or not world.is_main
         device = distributed.init_process_group(world, device)
     try:
-        _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world)
+        _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world, accel)
     finally:
         distributed.shutdown()
 
 
-def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world):
+def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world, accel):
     if out.exists() and not out.is_dir():
         raise ReproError(f"--out {out} exists and is not a folder; choose another with --out")
     if resume_dir is not None:
         if recipe or seed is not None or seeds is not None or auto_resume:
             raise ReproError("--resume continues one run with its own recipe and seed; drop --recipe/--seed/--seeds/--auto-resume")
-        jobs = [functools.partial(resume_one_run, resume_dir, overrides, force, device, ctx, quiet)]
+        jobs = [functools.partial(resume_one_run, resume_dir, overrides, force, device, ctx, quiet, accel=accel)]
     else:
         if force:
             raise ReproError("--force only applies to --resume RUN_DIR")
@@ -100,7 +107,7 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
         recipes = [load_recipe(name, overrides) for name in expand_patterns(recipe or [DEFAULT_RECIPE])]
         jobs = []
         for rec in recipes:
-            jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world)
+            jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world, accel=accel)
                         for s in seed_list)
             # The ensemble creates fresh runs only: resuming goes run by run.
             if ensemble and len(seed_list) > 1 and not auto_resume:
@@ -131,6 +138,8 @@ def _report(table, run):
     info = run.info
     metrics = ", ".join(f"{k}={v:.4g}" for k, v in final_metrics(run).items())
     table.add_row(info["recipe"], str(info["seed"]), info["status"], str(run.path), metrics)
+    for note in info.get("accel", {}).get("notes", []):
+        err_console.print(f"[dim]note: {escape(note)}[/]")
     if info["status"] == "diverged":
         err_console.print(f"[yellow]diverged:[/] {run.path}: {info.get('error')}")
 
@@ -164,24 +173,25 @@ def _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet, stop):
         return None
 
 
-def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=False, stop=lambda: False, world=SINGLE_PROCESS):
+def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=False, stop=lambda: False, world=SINGLE_PROCESS,
+                  accel=NO_ACCEL):
     """One recipe x seed in its own run directory (or, with auto_resume, continuing an unfinished
     one). This is the whole per-run flow of `repro train`."""
     if auto_resume:
         unfinished = find_unfinished(out, rec, seed)
         if unfinished is not None:
-            return resume_one_run(unfinished.path, [], False, device, ctx, quiet, stop=stop)
+            return resume_one_run(unfinished.path, [], False, device, ctx, quiet, stop=stop, accel=accel)
     with _progress(quiet) as (on_start, on_log):
-        return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=on_log, stop=stop, world=world)
+        return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=on_log, stop=stop, world=world, accel=accel)
 
 
-def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: False):
+def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: False, accel=NO_ACCEL):
     resumed = resume(run_dir, overrides, force, device, ctx)
     for warning in resumed.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}; using an older checkpoint")
     err_console.print(f"resuming {resumed.run.path} from {resumed.checkpoint.name} (iteration {resumed.trainer.iteration})")
     with _progress(quiet) as (on_start, on_log):
-        return train_run(resumed.run, resumed.trainer, on_start=on_start, on_log=on_log, stop=stop)
+        return train_run(resumed.run, resumed.trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
 
 
 @contextlib.contextmanager
