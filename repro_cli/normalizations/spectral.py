@@ -12,8 +12,9 @@ Two variants of the power iteration (`variant`):
   pytorch       as `torch.nn.utils.parametrizations.spectral_norm`: in training mode the stored u, v
                 take `n_power_iterations` steps without gradient; σ = uᵀWv with u, v constants.
   bssn-authors  as the BSSN authors' TF code: every forward takes one power step from the stored u
-                *with* gradient through v and u'. The stored u advances in each training-mode forward
-                (the authors advance it once per D step, after the optimiser step, on the updated W).
+                *with* gradient through v and u'; the stored u itself advances one step per D update,
+                on the updated W: the first training-mode forward on a changed W advances u, and the
+                penalty's or G's forwards on the same W do not.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ class MatrixSpectralNorm(nn.Module):
         super().__init__()
         self.views, self.variant, self.n_power_iterations, self.scale = views, variant, n_power_iterations, scale
         self.last_sigmas: dict[str, torch.Tensor] = {}
+        if variant == "bssn-authors":
+            # the weight u was last advanced on (saved with the model, so a resumed run advances
+            # u exactly where the uninterrupted one would)
+            self.register_buffer("seen_weight", weight.detach().clone())
         with torch.no_grad():
             for i, view in enumerate(views):
                 rows, cols = view(weight).shape
@@ -69,7 +74,7 @@ class MatrixSpectralNorm(nn.Module):
             u.copy_(l2_normalize(matrix @ v))
             v.copy_(l2_normalize(matrix.T @ u))
 
-    def _sigma(self, matrix: torch.Tensor, i: int) -> torch.Tensor:
+    def _sigma(self, matrix: torch.Tensor, i: int, advance: bool) -> torch.Tensor:
         if self.variant == "pytorch":
             if self.training:
                 with torch.no_grad():
@@ -78,15 +83,25 @@ class MatrixSpectralNorm(nn.Module):
             u, v = getattr(self, f"u{i}").clone(), getattr(self, f"v{i}").clone()
             return u @ matrix @ v
         stored_u = getattr(self, f"u{i}")
-        v = l2_normalize(matrix.T @ stored_u)
-        u = l2_normalize(matrix @ v)
-        if self.training:
+        if advance:
             with torch.no_grad():
-                stored_u.copy_(u)
+                stored_u.copy_(l2_normalize(matrix @ l2_normalize(matrix.T @ stored_u)))
+        v = l2_normalize(matrix.T @ stored_u.clone())
+        u = l2_normalize(matrix @ v)
         return u @ matrix @ v
 
+    def _weight_was_updated(self, weight: torch.Tensor) -> bool:
+        """True at the first training-mode forward after the weight changed (an optimiser step or a
+        checkpoint load). Compared by value: fused optimisers do not bump tensor version counters."""
+        if not self.training or torch.equal(weight, self.seen_weight):
+            return False
+        with torch.no_grad():
+            self.seen_weight.copy_(weight)
+        return True
+
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        sigmas = [self._sigma(view(weight), i) for i, view in enumerate(self.views)]
+        advance = self.variant == "bssn-authors" and self._weight_was_updated(weight)
+        sigmas = [self._sigma(view(weight), i, advance) for i, view in enumerate(self.views)]
         sigma = torch.stack(sigmas).mean()
         self.last_sigmas = {"sigma": sigma.detach()}
         if len(sigmas) > 1:

@@ -13,10 +13,14 @@ def sigma_max(matrix: torch.Tensor) -> float:
 
 
 def settle(model: nn.Module, x: torch.Tensor, steps: int = 60) -> None:
-    """Training-mode forwards advance the persistent power-iteration vectors."""
+    """Training-mode forwards advance the persistent power-iteration vectors (the authors' variant
+    only when the weight changed, as after an optimiser step: here by a factor that σ divides out)."""
     model.train()
+    originals = [p for n, p in model.named_parameters() if n.endswith("original")]
     with torch.no_grad():
-        for _ in range(steps):
+        for step in range(steps):
+            for w in originals:
+                w.mul_(1.001 if step % 2 else 1 / 1.001)
             model(x)
 
 
@@ -162,3 +166,26 @@ def test_normalized_layers_lists_every_conv_and_the_linear_layer():
     layers = list(normalized_layers(D))
     assert len(layers) == 8
     assert sum("sigma2" in p.last_sigmas for _, p in layers) == 7  # convs have two views, the linear one
+
+
+def test_bssn_authors_variant_advances_u_once_per_optimiser_step():
+    from repro_cli.registries import OPTIMIZERS
+
+    torch.manual_seed(0)
+    layer = nn.Linear(5, 4)
+    NORMALIZATIONS.get("bssn")(variant="bssn-authors")(layer)
+    p = layer.parametrizations.weight[0]
+    opt = OPTIMIZERS.get("adam")(layer.parameters(), lr=0.1, betas=(0.5, 0.999))
+    x = torch.randn(3, 5)
+    u0 = p.u0.clone()
+    layer(x), layer(x)
+    assert torch.equal(p.u0, u0)  # no update of W yet: u stays
+    loss = layer(x).square().sum()
+    loss.backward()  # in training mode, with the graph through the stored u
+    opt.step()
+    W = layer.parametrizations.weight.original.detach()
+    layer(x)  # first forward on the updated W: one power step
+    expected = torch.nn.functional.normalize(W @ torch.nn.functional.normalize(W.T @ u0, dim=0), dim=0)
+    assert torch.allclose(p.u0, expected, atol=1e-6)
+    layer(x)  # e.g. the penalty's or G's forward on the same W: no further step
+    assert torch.allclose(p.u0, expected, atol=1e-6)

@@ -59,8 +59,8 @@ def test_stability_grid_is_a_set_of_overrides_on_one_recipe():
     assert (recipe.optim.lr_g, recipe.optim.n_dis, recipe.optim.betas) == (2e-4, 5, (0.5, 0.9))
 
 
-@pytest.mark.parametrize("name", ["cifar-bssn", "cifar-strict-sn"])
-def test_a_resumed_run_continues_exactly_including_the_power_iteration_vectors(name, tiny_cifar10):
+@pytest.mark.parametrize("name, variant", [("cifar-bssn", []), ("cifar-bssn", ["normalization.variant=bssn-authors"]), ("cifar-strict-sn", [])])
+def test_a_resumed_run_continues_exactly_including_the_power_iteration_vectors(name, variant, tiny_cifar10):
     import io
 
     import torch
@@ -68,7 +68,7 @@ def test_a_resumed_run_continues_exactly_including_the_power_iteration_vectors(n
     from repro_cli.engine.trainer import Trainer
 
     root, _ = tiny_cifar10
-    recipe = load_recipe(name, ["data.verify_checksums=false", "train.batch_size=2", "train.iterations=3"])
+    recipe = load_recipe(name, ["data.verify_checksums=false", "train.batch_size=2", "train.iterations=3", *variant])
     ctx = DataContext(root=root, download=False)
     straight = Trainer(recipe, data=ctx)
     for _ in range(2):
