@@ -82,3 +82,12 @@ def test_a_resumed_run_continues_exactly_including_the_power_iteration_vectors(n
     a, b = straight.D.state_dict(), resumed.D.state_dict()
     assert any(".u" in k for k in a)  # the persistent vectors are part of the state
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_0gp_recipes_differ_only_in_where_the_penalty_is_taken():
+    nogp, sample, zero = (load_recipe(n) for n in ("cifar-nogp", "cifar-0gp-sample", "cifar-0gp"))
+    assert nogp.penalty.weight == 0
+    assert (sample.penalty.weight, sample.penalty.center, sample.penalty.points, sample.penalty.gradient_of) == (100.0, 0.0, "real", "probability")
+    assert (zero.penalty.weight, zero.penalty.center, zero.penalty.points, zero.penalty.gradient_of) == (100.0, 0.0, "interpolates", "probability")
+    assert {r.generator.name for r in (nogp, sample, zero)} == {"dcgan-generator"} and zero.loss.name == "ns-gan"
+    assert nogp.config_hash() != sample.config_hash() != zero.config_hash()
