@@ -39,6 +39,7 @@ def test_statistics_cached_by_content(test_weights, fast_net, smooth_images, mon
     np.testing.assert_array_equal(second.mu, first.mu)
     changed = images.clone()
     changed[0, 0, 0, 0] ^= 1  # one pixel differs: a different data set, never a stale hit
+    cache_root = RS.cache_dir().parent  # the test's own cache, before undo() drops its environment
     monkeypatch.undo()
-    monkeypatch.setenv("REPRO_CACHE_DIR", str(RS.cache_dir().parent))
+    monkeypatch.setenv("REPRO_CACHE_DIR", str(cache_root))
     assert RS.statistics(changed, fast_net, {"reference": "mine"}).protocol["cache"].startswith("written")
