@@ -21,7 +21,7 @@ def report(
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Also draw the PNG figures."),
 ) -> None:
     """Compare measured metrics with the papers' values and decide the papers' claims from the runs.
-    Prints the tables and writes them (CSV, Markdown index.md) with figures (PNG) to --out."""
+    Prints the tables and writes them (CSV, index.md, index.html) with figures (PNG) to --out."""
     from repro_cli.report.build import build_report, write_report
 
     result = build_report(runs_dirs or [Path("results")], recipes or None, papers, min_seeds)
