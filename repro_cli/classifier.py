@@ -72,9 +72,6 @@ class Classifier:
         return torch.cat([F.softmax(self.model(unit_images[i:i + batch].float().cpu()), dim=1)
                           for i in range(0, unit_images.shape[0], batch)])
 
-    def describe(self) -> str:
-        return f"LeNet {self.id}: test accuracy {self.test_accuracy:.2%} on {self.n_test} held-out images, trained on {self.n_train}"
-
 
 def fingerprint(images: torch.Tensor, labels: torch.Tensor) -> str:
     """Identifies the training data: a classifier trained on other files is never reused."""

@@ -32,7 +32,7 @@ def classifier(
 
     ctx = data_context(data_dir, offline)
     settings = TrainSettings(epochs=epochs, lr=lr, momentum=momentum, batch_size=batch_size, seed=seed)
-    with console.status("training the digit classifier (authors' settings: a few minutes per epoch-set on CPU)"):
+    with console.status("loading the cached classifier, or training one (on 60k MNIST images: minutes per epoch on a CPU)"):
         clf = get_classifier(ctx.root, ctx.download, settings, retrain=retrain, train=not check,
                              on_epoch=lambda e, loss: console.print(f"epoch {e}/{epochs}: training loss {loss:.4f}"))
     table = Table(title="MNIST digit classifier")
