@@ -53,6 +53,8 @@ def bare_loop(parts, recipe):
     noise = torch.Generator(device=next(D.parameters()).device).manual_seed(0)
     alpha_rng = torch.Generator(device=noise.device).manual_seed(1)
     link = torch.sigmoid if spec.gradient_of == "probability" else (lambda t: t)
+    # As the engine (and the authors): batch-norm D sees real and fake in separate passes.
+    joint = not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in D.modules())
 
     def fake_batch():
         if G is None:
@@ -66,8 +68,11 @@ def bare_loop(parts, recipe):
                 real.requires_grad_(True)
             with torch.no_grad():
                 fake = fake_batch()
-            scores = D(torch.cat([real, fake]))
-            d_real, d_fake = scores[:batch], scores[batch:]
+            if joint:
+                scores = D(torch.cat([real, fake]))
+                d_real, d_fake = scores[:batch], scores[batch:]
+            else:
+                d_real, d_fake = D(real), D(fake)
             d_loss = loss.discriminator(d_real, d_fake)
             if spec.weight > 0:
                 if spec.points == "real":
