@@ -41,6 +41,8 @@ def test_ensemble_runs_equal_serial_runs(tmp_path):
         assert ens_state["iteration"] == 4 and ens_state["seed"] == seed
         for name, tensor in ser_state["D"].items():
             torch.testing.assert_close(ens_state["D"][name], tensor, rtol=1e-5, atol=1e-6)
+        # The global RNGs are saved as the member's own serial run would have them.
+        assert torch.equal(ens_state["torch_rng"], ser_state["torch_rng"]) and ens_state["python_rng"] == ser_state["python_rng"]
         # A checkpoint holds one member's tensors, not the whole stacked ensemble.
         assert ens_state["D"]["net.0.weight"].shape == ser_state["D"]["net.0.weight"].shape
     assert json.loads((ensemble_runs[0].path / "run.json").read_text())["id"] != ensemble_runs[1].info["id"]
