@@ -23,9 +23,9 @@ from repro_cli.errors import ConfigError
 from repro_cli.metrics.fid import frechet_distance, small_sample_warning
 from repro_cli.metrics.gaussian_stats import GaussianStats
 from repro_cli.metrics.image_sets import generator_batches
-from repro_cli.metrics.inception_features import extract_with_progress, extractor
+from repro_cli.metrics.inception_features import extract_with_progress, extractor, model_to_uint8
 from repro_cli.metrics.inception_score import inception_score
-from repro_cli.metrics.reference_stats import load_reference_set, quantise, source_images, statistics, subset
+from repro_cli.metrics.reference_stats import load_reference_set, source_images, statistics, subset
 from repro_cli.registries import METRICS
 
 
@@ -43,7 +43,7 @@ def run_reference_images(trainer, ref: str) -> tuple[torch.Tensor, str]:
     if ref == "train":
         return source_images(trainer.real), f"{data.name}-train (run's training data)"
     if ref == "test" and hasattr(trainer.real, "heldout_points"):
-        return quantise(trainer.real.heldout_points(50_000)), f"{data.name}-test"
+        return model_to_uint8(trainer.real.heldout_points(50_000)), f"{data.name}-test"
     if ref == "test":
         params = {k: v for k, v in data.params.items() if k != "limit"}  # the whole test split
         return load_reference_set(f"{data.name}-test", trainer.data_ctx, params), f"{data.name}-test"

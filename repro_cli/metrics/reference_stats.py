@@ -20,9 +20,10 @@ import torch
 
 from repro_cli import registries as R
 from repro_cli.data.base import DataContext
-from repro_cli.errors import ConfigError, DataError, close_matches
+from repro_cli.errors import ConfigError, close_matches
 from repro_cli.metrics.gaussian_stats import GaussianStats
-from repro_cli.metrics.inception_features import PREPROCESSING, InceptionFeatures, batched, extract_with_progress, uint8_to_unit
+from repro_cli.metrics.inception_features import (PREPROCESSING, InceptionFeatures, batched, extract_with_progress,
+                                                  model_to_uint8, uint8_to_unit)
 
 CACHE_ENV = "REPRO_CACHE_DIR"
 
@@ -38,12 +39,7 @@ def source_images(source) -> torch.Tensor:
     stored = getattr(source, "samples", None)
     if stored is not None and stored.dtype == torch.uint8 and stored.ndim == 4:
         return stored.cpu()
-    return quantise(source.points(source.size or 50_000))
-
-
-def quantise(images: torch.Tensor) -> torch.Tensor:
-    """Model-space images in [-1, 1] -> uint8, the inverse of the image sources' decoding."""
-    return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
+    return model_to_uint8(source.points(source.size or 50_000))
 
 
 def split_sets() -> list[str]:
