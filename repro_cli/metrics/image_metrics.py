@@ -44,10 +44,12 @@ def run_reference_images(trainer, ref: str) -> tuple[torch.Tensor, str]:
         return source_images(trainer.real), f"{data.name}-train (run's training data)"
     if ref == "test" and hasattr(trainer.real, "heldout_points"):
         return model_to_uint8(trainer.real.heldout_points(50_000)), f"{data.name}-test"
-    if ref == "test":
-        params = {k: v for k, v in data.params.items() if k != "limit"}  # the whole test split
-        return load_reference_set(f"{data.name}-test", trainer.data_ctx, params), f"{data.name}-test"
-    return load_reference_set(ref, trainer.data_ctx), ref
+    name = f"{data.name}-test" if ref == "test" else ref
+    # A split of the run's own source is read with the run's data settings (e.g. checksum rules),
+    # but whole: a training `limit` does not shrink the reference.
+    same_source = name.rpartition("-")[0] == data.name
+    params = {k: v for k, v in data.params.items() if k not in ("limit", "split")} if same_source else {}
+    return load_reference_set(name, trainer.data_ctx, params), name
 
 
 def generated_features(trainer, n: int, batch_size: int, seed: int):

@@ -2,6 +2,7 @@
 (random) Inception weights, the reference-statistics cache."""
 
 import pytest
+import torch
 
 from repro_cli.config.recipes import load_recipe
 from repro_cli.errors import ConfigError
@@ -52,3 +53,24 @@ def test_fid_needs_image_data(test_weights):
 def test_unknown_reference_set_suggests_names(test_weights):
     with pytest.raises(ConfigError, match="cifar10-test"):
         reference_stats.load_reference_set("cifar10-tset", None)
+
+
+def test_run_references_train_test_and_named_splits_of_cifar(tiny_cifar10):
+    """'train' is the run's (limited) training data; 'test' / 'cifar10-test' the whole test split,
+    read with the run's data settings (here: no checksum check for the tiny copy)."""
+    import numpy as np
+
+    from repro_cli.data.base import DataContext
+    from repro_cli.engine.trainer import Trainer
+    from repro_cli.metrics.image_metrics import run_reference_images
+
+    root, train = tiny_cifar10
+    recipe = load_recipe("cifar-bssn", ["data.verify_checksums=false", "data.limit=30", "train.batch_size=8"])
+    trainer = Trainer(recipe, data=DataContext(root=root, download=False))
+    images, name = run_reference_images(trainer, "train")
+    assert images.shape == (30, 3, 32, 32) and name.startswith("cifar10-train")
+    np.testing.assert_array_equal(images.permute(0, 2, 3, 1).numpy(), train[:30])
+    test, name = run_reference_images(trainer, "test")
+    assert test.shape == (8, 3, 32, 32) and name == "cifar10-test"
+    named, _ = run_reference_images(trainer, "cifar10-test")
+    assert torch.equal(named, test)
