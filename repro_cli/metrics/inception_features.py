@@ -107,6 +107,11 @@ def extract_with_progress(net: InceptionFeatures, batches: Iterable[torch.Tensor
         return net.extract(batches, total, lambda done: progress.update(task, completed=done))
 
 
+def features_of_uint8(net: InceptionFeatures, images: torch.Tensor, batch_size: int, description: str) -> tuple[np.ndarray, np.ndarray]:
+    """(pool3, logits) of uint8 N×C×H×W images, in batches, with a progress bar."""
+    return extract_with_progress(net, (uint8_to_unit(b) for b in batched(images, batch_size)), images.shape[0], description)
+
+
 def batched(images: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
     for start in range(0, images.shape[0], batch_size):
         yield images[start:start + batch_size]

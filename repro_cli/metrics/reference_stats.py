@@ -22,8 +22,7 @@ from repro_cli import registries as R
 from repro_cli.data.base import DataContext
 from repro_cli.errors import ConfigError, close_matches
 from repro_cli.metrics.gaussian_stats import GaussianStats
-from repro_cli.metrics.inception_features import (PREPROCESSING, InceptionFeatures, batched, extract_with_progress,
-                                                  model_to_uint8, uint8_to_unit)
+from repro_cli.metrics.inception_features import PREPROCESSING, InceptionFeatures, features_of_uint8, model_to_uint8
 
 CACHE_ENV = "REPRO_CACHE_DIR"
 
@@ -82,8 +81,7 @@ def statistics(images: torch.Tensor, net: InceptionFeatures, protocol: dict, bat
         stats = GaussianStats.load(path)
         stats.protocol["cache"] = f"hit {path}"
         return stats
-    pool, _ = extract_with_progress(net, (uint8_to_unit(b) for b in batched(images, batch_size)),
-                                    images.shape[0], protocol.get("reference", "reference images"))
+    pool, _ = features_of_uint8(net, images, batch_size, protocol.get("reference", "reference images"))
     stats = GaussianStats.from_features(pool, protocol)
     if use_cache:
         stats.save(path)

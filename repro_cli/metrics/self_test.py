@@ -17,7 +17,7 @@ import torch
 from repro_cli.data.base import DataContext
 from repro_cli.metrics.fid import frechet_distance
 from repro_cli.metrics.gaussian_stats import GaussianStats
-from repro_cli.metrics.inception_features import InceptionFeatures, batched, extract_with_progress, uint8_to_unit
+from repro_cli.metrics.inception_features import InceptionFeatures, features_of_uint8
 from repro_cli.metrics.inception_score import inception_score
 from repro_cli.metrics.reference_stats import load_reference_set, subset
 
@@ -28,10 +28,6 @@ ANCHORS = {
     "is_cifar10_train": (11.24, 0.25, "IS of CIFAR-10 train (50k, 10 splits)"),
     "fid_cifar10_train_test": (3.15, 0.1, "FID(CIFAR-10 train 50k, test 10k)"),
 }
-
-
-def _features(net: InceptionFeatures, images: torch.Tensor, batch_size: int, what: str):
-    return extract_with_progress(net, (uint8_to_unit(b) for b in batched(images, batch_size)), images.shape[0], what)
 
 
 def _noisy(images: torch.Tensor, level: float, seed: int) -> torch.Tensor:
@@ -45,10 +41,10 @@ def run_self_test(images: torch.Tensor, name: str, net: InceptionFeatures, ctx: 
     """Rows {check, value, expected, ok (True/False/None = skipped), protocol}."""
     x = subset(images, n, seed)
     protocol = {"images": name, "n": x.shape[0], "subset_seed": seed, "inception_weights": net.weights.describe()}
-    pool, logits = _features(net, x, batch_size, f"{name} (pass 1)")
-    again, _ = _features(net, x.flip(0), max(1, batch_size // 2 + 1), f"{name} (pass 2, other batches)")
+    pool, logits = features_of_uint8(net, x, batch_size, f"{name} (pass 1)")
+    again, _ = features_of_uint8(net, x.flip(0), max(1, batch_size // 2 + 1), f"{name} (pass 2, other batches)")
     stats = GaussianStats.from_features(pool)
-    noisy = [frechet_distance(stats, GaussianStats.from_features(_features(net, _noisy(x, s, seed), batch_size, f"{name} + noise {s}/255")[0]))
+    noisy = [frechet_distance(stats, GaussianStats.from_features(features_of_uint8(net, _noisy(x, s, seed), batch_size, f"{name} + noise {s}/255")[0]))
              for s in NOISE_LEVELS]
     identity = frechet_distance(stats, GaussianStats.from_features(again[::-1].copy()))
     rows = [
@@ -77,7 +73,7 @@ def anchor_rows(name, net, ctx, x, pool, logits, batch_size) -> list[dict]:
     is_value, _ = inception_score(logits, 10)
     test = load_reference_set("cifar10-test", ctx)
     fid_value = frechet_distance(GaussianStats.from_features(pool),
-                                 GaussianStats.from_features(_features(net, test, batch_size, "cifar10-test")[0]))
+                                 GaussianStats.from_features(features_of_uint8(net, test, batch_size, "cifar10-test")[0]))
     rows = []
     for (value, tol, label), measured in zip(ANCHORS.values(), (is_value, fid_value)):
         rows.append({"check": label, "value": measured, "expected": f"{value} ± {tol}", "ok": abs(measured - value) <= tol})

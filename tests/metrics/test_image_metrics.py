@@ -31,7 +31,7 @@ def test_recipe_eval_logs_fid_and_is_with_their_protocol(trained_run, test_weigh
     # instead of recomputing, and logs the value with the checkpoint it used.
     cached = list(reference_stats.cache_dir().glob("*.npz"))
     assert len(cached) == 1
-    monkeypatch.setattr(reference_stats, "extract_with_progress", lambda *a: pytest.fail("reference stats recomputed"))
+    monkeypatch.setattr(reference_stats, "features_of_uint8", lambda *a: pytest.fail("reference stats recomputed"))
     result = cli("evaluate", str(trained_run.path), "--checkpoint", "2", "--metrics", "fid")
     assert result.exit_code == 0, result.output
     assert "fid" in result.output and "n_fake=4" in result.output and "ckpt-000000002.pt" in result.output

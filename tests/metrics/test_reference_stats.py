@@ -31,15 +31,14 @@ def test_subset_is_seeded_and_without_replacement():
 
 def test_statistics_cached_by_content(test_weights, fast_net, smooth_images, monkeypatch):
     images = (smooth_images(3, 75, seed=9) * 255).round().to(torch.uint8)
+    real_extract = RS.features_of_uint8
     first = RS.statistics(images, fast_net, {"reference": "mine"})
     assert first.protocol["cache"].startswith("written")
-    monkeypatch.setattr(RS, "extract_with_progress", lambda *a: pytest.fail("recomputed cached statistics"))
+    monkeypatch.setattr(RS, "features_of_uint8", lambda *a: pytest.fail("recomputed cached statistics"))
     second = RS.statistics(images.clone(), fast_net, {"reference": "mine"})
     assert second.protocol["cache"].startswith("hit") and second.protocol["n"] == 3
     np.testing.assert_array_equal(second.mu, first.mu)
     changed = images.clone()
     changed[0, 0, 0, 0] ^= 1  # one pixel differs: a different data set, never a stale hit
-    cache_root = RS.cache_dir().parent  # the test's own cache, before undo() drops its environment
-    monkeypatch.undo()
-    monkeypatch.setenv("REPRO_CACHE_DIR", str(cache_root))
+    monkeypatch.setattr(RS, "features_of_uint8", real_extract)
     assert RS.statistics(changed, fast_net, {"reference": "mine"}).protocol["cache"].startswith("written")

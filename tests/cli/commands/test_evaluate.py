@@ -32,3 +32,9 @@ def test_one_line_errors(cli, monkeypatch, tmp_path):
     assert result.exit_code != 0 and "--weights FILE" in result.output and "Traceback" not in result.output
     result = cli("evaluate", "--images", str(tmp_path), "--metrics", "fid")
     assert result.exit_code != 0 and "needs --ref" in result.output
+
+
+def test_images_rejects_unknown_metric_names(cli, test_weights, tmp_path):
+    np.savez(tmp_path / "m.npz", x=np.zeros((2, 8, 8, 3), dtype=np.uint8))
+    result = cli("evaluate", "--images", "m.npz", "--metrics", "fdi", "--ref", "r.npz")
+    assert result.exit_code != 0 and "did you mean: fid" in result.output
