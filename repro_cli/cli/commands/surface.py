@@ -73,8 +73,8 @@ def surface(
     if surf.d_star is not None:
         run.log({"type": "metric", "iteration": trainer.iteration, "name": "d_dstar_distance", "value": surf.distance(), "protocol": protocol})
         console.print(f"weighted |D − D*| = {surf.distance():.5f}  ({protocol['grid']}, weight p_r+p_g, seed {trainer.seed}, {protocol['checkpoint']})",
-                      markup=False, highlight=False)
+                      markup=False, highlight=False, soft_wrap=True)
     else:
         console.print("D* is not defined for this recipe (the generator's density is unknown): figure shows D and G's gradient field")
     for p in paths:
-        console.print(f"wrote {p}", markup=False, highlight=False)
+        console.print(f"wrote {p}", markup=False, highlight=False, soft_wrap=True)

@@ -123,7 +123,7 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
 
     table = Table(title="runs")
     for col in ("recipe", "seed", "status", "run directory", "final metrics"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # paths and metrics in full, wrapped, never cut
     preempted = False
     with stop_on_signals() as local_stop:
         # Under torchrun all ranks must agree to stop at the same step, or one would wait forever.
