@@ -108,11 +108,13 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
             raise ReproError("--force only applies to --resume RUN_DIR")
         seed_list = parse_seeds(seed, seeds)
         # Validate every recipe before training any, so a typo in the third fails in a second, not an hour.
-        if not recipe and not any(o.startswith(("train.epochs", "train.iterations")) for o in overrides):
+        quick = not recipe and not any(o.startswith(("train.epochs", "train.iterations")) for o in overrides)
+        if quick:
             overrides = overrides + DEFAULT_BUDGET
+        recipes = [load_recipe(name, overrides) for name in expand_patterns(recipe or [DEFAULT_RECIPE])]
+        if quick:  # said once the recipe is known to be valid, so a bad --set stays a one-line error
             err_console.print(f"no --recipe: quick run of {DEFAULT_RECIPE} with --set {' '.join(DEFAULT_BUDGET)} (report Fig. 3's budget); "
                               f"the full 10,001-epoch recipe is `repro train -r {DEFAULT_RECIPE}`", highlight=False)
-        recipes = [load_recipe(name, overrides) for name in expand_patterns(recipe or [DEFAULT_RECIPE])]
         jobs = []
         for rec in recipes:
             jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world, accel=accel)

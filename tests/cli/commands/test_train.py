@@ -82,3 +82,17 @@ def test_debug_flag_shows_the_exception(cli):
 
     with pytest.raises(ConfigError):
         cli("--debug", "train", "-r", "gausian-0gp")
+
+
+def test_no_arguments_is_a_quick_gaussian_0gp_run_that_says_so(cli, tmp_path, monkeypatch):
+    import repro_cli.cli.commands.train as command
+
+    monkeypatch.setattr(command, "DEFAULT_BUDGET", ["train.epochs=2"])  # the mechanism, at a test's budget
+    result = cli("train", "--set", "eval.metrics=[]")
+    assert result.exit_code == 0, result.output
+    assert "quick run of gaussian-0gp with --set train.epochs=2" in result.output
+    (run,) = runs_in(tmp_path / "results")
+    info = json.loads((run / "run.json").read_text())
+    assert (info["recipe"], info["seed"], info["device"]) == ("gaussian-0gp", 0, "cpu")
+    assert info["overrides"] == ["eval.metrics=[]", "train.epochs=2"] and info["iteration"] == 10
+    assert command.DEFAULT_RECIPE == "gaussian-0gp"
