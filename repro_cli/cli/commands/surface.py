@@ -37,7 +37,7 @@ def surface(
     out: Path = typer.Option(Path("results"), "--out", "-o", help="With --recipe: the results folder."),
     checkpoint: str = typer.Option("last", "--checkpoint", help="'last' or an iteration number."),
     resolution: int = typer.Option(None, "--resolution", min=2, max=2000, help="Grid points per axis (default: the recipe's)."),
-    device: str = typer.Option("cpu", "--device"),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Draw D's value surface over a grid with the real and fake points, next to D* = p_r/(p_r+p_g) when
     both densities are known, write PNG and PDF into the run's figures/, and record the weighted
