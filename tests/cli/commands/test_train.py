@@ -64,7 +64,7 @@ def test_progress_bar_shows_iterations_rate_and_losses(cli):
     (["--set", "optim.lrd=1"], "optim.lrd: unknown key (did you mean: lr_d"),
     (["--set", "optim.betas=[0.5]"], "optim.betas: expected a list of 2 values"),
     (["--set", "nonsense"], "--set 'nonsense': expected key=value"),
-    (["--set", "train.batch_size=500"], "train.batch_size: 500 exceeds the 100 samples of [data]"),
+    (["-r", "gaussian-0gp", "--set", "train.batch_size=500"], "train.batch_size: 500 exceeds the 100 samples of [data]"),
     (["--seeds", "a,b"], "--seeds 'a,b': expected comma-separated seeds"),
     (["--device", "tpu"], "--device 'tpu': expected cpu, cuda"),
 ])
