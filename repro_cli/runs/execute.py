@@ -86,17 +86,27 @@ def record_outcome(run: Run, trainer: Trainer, status: str, stop: Stop) -> None:
     run.update(status=status, iteration=trainer.iteration, **outcome)
 
 
-def final_metrics(run: Run) -> dict[str, float]:
-    """The last value of every metric (and the last training losses) in a run's log."""
-    last: dict[str, float] = {}
+def final_metrics(run: Run) -> dict[str, tuple[float, dict]]:
+    """The last value of every metric (and the last training losses) in a run's log, each with the
+    protocol it was measured under: a number is never shown without it."""
+    last: dict[str, tuple[float, dict]] = {}
     for rec in run.records():
         if rec.get("type") == "metric" and isinstance(rec.get("value"), (int, float)):
-            last[rec["name"]] = rec["value"]
+            last[rec["name"]] = (rec["value"], rec.get("protocol", {}))
         elif rec.get("type") == "train":
             for key in ("d_loss", "g_loss"):
                 if key in rec:
-                    last[key] = rec[key]
+                    last[key] = (rec[key], {"checkpoint": f"training batch at iteration {rec['iteration']}"})
     return last
+
+
+def describe_final_metrics(run: Run) -> str:
+    """One line per metric, `name=value (protocol)`; the seed is left out (the tables show it)."""
+    lines = []
+    for name, (value, protocol) in final_metrics(run).items():
+        details = "; ".join(f"{k} {v}" for k, v in protocol.items() if k != "seed")
+        lines.append(f"{name}={value:.4g}" + (f" ({details})" if details else ""))
+    return "\n".join(lines)
 
 
 def set_threads(threads: int | None) -> None:

@@ -20,7 +20,7 @@ from repro_cli.engine.batched import NotBatchable
 from repro_cli.engine.world import SINGLE_PROCESS, world_from_env
 from repro_cli.errors import ReproError
 from repro_cli.runs.ensemble import execute_ensemble
-from repro_cli.runs.execute import execute, final_metrics, set_threads, train_run
+from repro_cli.runs.execute import describe_final_metrics, execute, set_threads, train_run
 from repro_cli.runs.resume import find_unfinished, resume
 from repro_cli.runs.signals import EXIT_PREEMPTED, stop_on_signals
 
@@ -123,9 +123,10 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
             if ensemble and len(seed_list) > 1 and not auto_resume:
                 jobs[-len(seed_list):] = _ensemble_jobs(rec, seed_list, out, device, overrides, ctx, quiet, jobs[-len(seed_list):])
 
-    table = Table(title="runs")
-    for col in ("recipe", "seed", "status", "run directory", "final metrics"):
-        table.add_column(col, overflow="fold")  # paths and metrics in full, wrapped, never cut
+    table = Table(title="runs", expand=True)
+    for col in ("recipe", "seed", "status", "run directory"):
+        table.add_column(col, overflow="fold", ratio=1)  # paths and metrics in full, wrapped, never cut
+    table.add_column("final metrics (protocol)", overflow="fold", ratio=3)
     preempted = False
     with stop_on_signals() as local_stop:
         # Under torchrun all ranks must agree to stop at the same step, or one would wait forever.
@@ -146,7 +147,7 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
 
 def _report(table, run):
     info = run.info
-    metrics = ", ".join(f"{k}={v:.4g}" for k, v in final_metrics(run).items())
+    metrics = escape(describe_final_metrics(run))
     table.add_row(info["recipe"], str(info["seed"]), info["status"], str(run.path), metrics)
     for note in info.get("accel", {}).get("notes", []):
         err_console.print(f"[dim]note: {escape(note)}[/]")
