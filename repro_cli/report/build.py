@@ -18,7 +18,7 @@ from repro_cli.report.claims import Claim, evaluate_claims, load_claims, train_c
 from repro_cli.report.compare import compare, measured_label
 from repro_cli.report.measured import RunSet, aggregate, load_runs, per_run, protocol_display
 from repro_cli.report.references import Reported, load_references
-from repro_cli.report.render import write_csv, write_html, write_index
+from repro_cli.report.render import write_csv, write_html, write_index, write_latex
 from repro_cli.runs.rundir import git_commit
 
 
@@ -100,12 +100,16 @@ def figures(report: Report, out: Path) -> list[Path]:
     return [p for p in made if p is not None]
 
 
-def write_report(report: Report, out: Path, with_figures: bool = True) -> list[Path]:
+def write_report(report: Report, out: Path, with_figures: bool = True, formats: tuple[str, ...] = ("csv", "md", "html")) -> list[Path]:
+    """Write the report to `out` in each of `formats` (csv: one file per table; md: index.md;
+    html: index.html; latex: tables.tex), with the figures when asked."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    files = [write_csv(report.measured, out / "measured.csv"), write_csv(report.values, out / "runs.csv"),
-             write_csv(report.comparison, out / "comparison.csv"), write_csv(report.claims, out / "claims.csv"),
-             write_csv(report.todo, out / "todo.csv")]
+    files = []
+    if "csv" in formats:
+        files += [write_csv(report.measured, out / "measured.csv"), write_csv(report.values, out / "runs.csv"),
+                  write_csv(report.comparison, out / "comparison.csv"), write_csv(report.claims, out / "claims.csv"),
+                  write_csv(report.todo, out / "todo.csv")]
     made = figures(report, out) if with_figures else []
     commit = git_commit()
     preamble = [
@@ -119,6 +123,10 @@ def write_report(report: Report, out: Path, with_figures: bool = True) -> list[P
         preamble.append(f"Skipped (not completed): {len(report.runs.skipped)} run(s).")
     sections = [("Claims", report.claims), ("Measured vs reported", report.comparison), ("Measured (all runs)", report.measured),
                 ("Runs still needed", report.todo)]
-    files.append(write_index(out / "index.md", "Reproduction report", preamble, sections, made))
-    files.append(write_html(out / "index.html", "Reproduction report", preamble, sections, made))
+    if "md" in formats:
+        files.append(write_index(out / "index.md", "Reproduction report", preamble, sections, made))
+    if "html" in formats:
+        files.append(write_html(out / "index.html", "Reproduction report", preamble, sections, made))
+    if "latex" in formats:
+        files.append(write_latex(out / "tables.tex", "Reproduction report", sections))
     return files + made

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
 from rich.table import Table
 
 from repro_cli.runs.atomic import atomic_write_text
+
+# The report files `repro report --format` can write (besides the terminal table).
+FILE_FORMATS = ("csv", "md", "html", "latex")
 
 VERDICT_STYLE = {"reproduced": "green", "not reproduced": "red", "not enough runs": "yellow", "reference missing": "magenta"}
 
@@ -69,3 +73,35 @@ def write_html(path: Path, title: str, preamble: list[str], sections: list[tuple
             "</head><body>\n" + "\n".join(body) + "\n</body></html>\n")
     atomic_write_text(path, page)
     return path
+
+
+def write_latex(path: Path, title: str, sections: list[tuple[str, pd.DataFrame | str]]) -> Path:
+    """tables.tex: a standalone LaTeX document (booktabs) with each table, to compile or to paste from.
+    Cell text is escaped, since protocols and evidence contain _, %, & and ±."""
+    doc = ["\\documentclass{article}", "\\usepackage[utf8]{inputenc}", "\\usepackage[T1]{fontenc}",
+           "\\usepackage{booktabs}", "\\usepackage{textcomp}", "\\usepackage[margin=1cm,landscape]{geometry}",
+           *(f"\\DeclareUnicodeCharacter{{{code}}}{{\\ensuremath{{{math}}}}}" for code, math in _UNICODE_MATH.items()),
+           "\\begin{document}", f"\\section*{{{_latex_escape(title)}}}"]
+    for heading, content in sections:
+        doc.append(f"\\subsection*{{{_latex_escape(heading)}}}")
+        if isinstance(content, str) or not len(content):
+            doc.append(_latex_escape(content) if isinstance(content, str) else "\\emph{none}")
+            continue
+        table = content.astype(object).where(content.notna(), "")
+        styler = table.style.hide(axis="index").format(escape="latex").format_index(escape="latex", axis=1)
+        doc.append("{\\scriptsize\n" + styler.to_latex(hrules=True) + "}")
+    doc.append("\\end{document}")
+    atomic_write_text(path, "\n".join(doc) + "\n")
+    return path
+
+
+# Characters our protocols and evidence use that pdfLaTeX's utf8 input does not know by itself.
+_UNICODE_MATH = {"00B1": "\\pm", "2212": "-", "00D7": "\\times", "2264": "\\leq", "2265": "\\geq", "2192": "\\to",
+                 "2016": "\\|", "2207": "\\nabla", "03B2": "\\beta", "03BB": "\\lambda", "03C3": "\\sigma", "03B3": "\\gamma"}
+_LATEX_SPECIAL = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
+                  "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}"}
+
+
+def _latex_escape(text: str) -> str:
+    """Headings and free text; one pass, so a replacement is never escaped again."""
+    return re.sub(r"[\\&%$#_{}~^]", lambda m: _LATEX_SPECIAL[m.group()], text)

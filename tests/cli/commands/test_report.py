@@ -42,3 +42,15 @@ def test_a_recipe_filter_that_matches_no_run_names_the_recipes_there(cli, tmp_pa
     make_run(tmp_path / "results", "gaussian-0gp", 0, {"dist": 1.0})
     result = cli("report", "-r", "mnist-*")
     assert result.exit_code == 2 and "no completed run matches --recipes mnist-*" in result.output and "gaussian-0gp" in result.output
+
+
+def test_format_chooses_the_files_and_rejects_unknown_formats(cli, tmp_path, make_run, write_papers):
+    papers = write_papers(tmp_path / "papers", '[[reported]]\nrecipe = "a"\nmetric = "dist"\nvalue = 1.5\ncite = "Fig. 2"\n', "")
+    make_run(tmp_path / "results", "a", 0, {"dist": 1.0})
+    result = cli("report", "--papers", str(papers), "--out", "rep", "--no-figures", "--format", "latex", "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["claims.csv", "comparison.csv", "measured.csv", "runs.csv", "tables.tex", "todo.csv"]
+    assert "Measured vs reported" not in result.output  # no terminal table unless 'table' is asked for
+    assert "\\begin{tabular}" in (tmp_path / "rep" / "tables.tex").read_text()
+    result = cli("report", "--papers", str(papers), "--format", "pdf")
+    assert result.exit_code == 2 and result.output.strip() == "error: --format 'pdf' is not a report format; choose from table, csv, md, html, latex"
