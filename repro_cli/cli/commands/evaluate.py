@@ -57,7 +57,7 @@ def evaluate(
     n: int = typer.Option(None, "--n", min=2, help="Images used by --self-test (default 2000; 50000 for the published anchors)."),
     seed: int = typer.Option(0, "--seed", help="Subset seed for --images / --self-test."),
     batch_size: int = typer.Option(100, "--batch-size", min=1, help="Images per Inception forward pass."),
-    weights: Path = typer.Option(None, "--weights", help="Inception weights file (else $REPRO_INCEPTION_WEIGHTS, else torch hub cache)."),
+    weights: Path = typer.Option(None, "--weights", "--inception-weights", help="Inception weights file (else $REPRO_INCEPTION_WEIGHTS, else torch hub cache)."),
     allow_unofficial: bool = typer.Option(False, "--allow-unofficial-weights", help="Accept weights whose hash is not the official file's (values are marked UNOFFICIAL)."),
     device: str = typer.Option("cpu", "--device"),
     data_dir: Path = typer.Option(None, "--data-dir", help="Where datasets live."),

@@ -16,7 +16,7 @@ from repro_cli.metrics import inception_weights as W
 @app.command()
 @handles_errors
 def weights(
-    path: Path = typer.Option(None, "--weights", help="An explicit weights file (looked at first)."),
+    path: Path = typer.Option(None, "--weights", "--inception-weights", help="An explicit weights file (looked at first)."),
     verify: Path = typer.Option(None, "--verify", help="Check this file's hash and that it loads as the Inception state dict."),
 ) -> None:
     """Show where the FID Inception weights are looked for (in order) and what was found there."""

@@ -19,3 +19,12 @@ def test_verify_rejects_unofficial_and_truncated_files(cli, weights_file, tmp_pa
     cut.write_bytes(weights_file.read_bytes()[:4096])
     result = cli("weights", "--verify", str(cut))
     assert result.exit_code != 0 and "truncated" in result.output and "Traceback" not in result.output
+
+
+def test_inception_weights_is_the_issue_s_name_for_the_explicit_file(cli, weights_file, monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv(W.WEIGHTS_ENV, raising=False)
+    result = cli("weights", "--inception-weights", str(weights_file))
+    assert result.exit_code == 0
+    first = next(line.strip() for line in result.output.splitlines() if line.strip().startswith("1."))
+    assert first.startswith(f"1. explicit --weights: {weights_file} [found, sha256:")
