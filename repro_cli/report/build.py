@@ -123,6 +123,8 @@ def write_report(report: Report, out: Path, with_figures: bool = True, formats: 
         preamble.append(f"Skipped (not completed): {len(report.runs.skipped)} run(s).")
     sections = [("Claims", report.claims), ("Measured vs reported", report.comparison), ("Measured (all runs)", report.measured),
                 ("Runs still needed", report.todo)]
+    if report.runs.skipped:  # diverged, failed, pre-empted, running and superseded runs, each with its reason
+        sections.append(("Runs not used", pd.DataFrame({"run": report.runs.skipped})))
     if "md" in formats:
         files.append(write_index(out / "index.md", "Reproduction report", preamble, sections, made))
     if "html" in formats:

@@ -83,7 +83,9 @@ def _completed(dirs: Iterable[Path]) -> tuple[list, list[str]]:
                 skipped.append(f"{run.path}: run.json unreadable")
                 continue
             if info.get("status") != "completed":
-                skipped.append(f"{run.path}: status {info.get('status', '?')}")
+                # Divergence is itself a result (stability is one of the papers' claims): say where and why.
+                where = f" at iteration {info['diverged_at']}: {info.get('error', '')}" if info.get("status") == "diverged" else ""
+                skipped.append(f"{run.path}: status {info.get('status', '?')}{where}")
                 continue
             key = (info["recipe"], info.get("config_hash", ""), info.get("seed"))
             if key in newest:

@@ -36,6 +36,17 @@ def test_unfinished_runs_are_skipped_and_reported(tmp_path, make_run):
     assert len(runs.skipped) == 1 and "status failed" in runs.skipped[0]
 
 
+def test_diverged_runs_are_listed_with_where_and_why(tmp_path, make_run):
+    import json
+
+    make_run(tmp_path, "a", 0, {"dist": 1.0})
+    bad = make_run(tmp_path, "a", 1, {"dist": 9.0}, status="diverged")
+    info = json.loads((bad / "run.json").read_text())
+    (bad / "run.json").write_text(json.dumps({**info, "diverged_at": 37, "error": "d_loss is nan"}))
+    runs = load_runs([tmp_path])
+    assert runs.skipped == [f"{bad}: status diverged at iteration 37: d_loss is nan"]
+
+
 def test_statistics_over_the_training_log(tmp_path, make_run):
     make_run(tmp_path, "a", 0, {}, d_losses=[1.0, 3.0, 2.0])
     values = per_run(load_runs([tmp_path]).records, "std", kind="train")

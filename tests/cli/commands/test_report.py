@@ -54,3 +54,13 @@ def test_format_chooses_the_files_and_rejects_unknown_formats(cli, tmp_path, mak
     assert "\\begin{tabular}" in (tmp_path / "rep" / "tables.tex").read_text()
     result = cli("report", "--papers", str(papers), "--format", "pdf")
     assert result.exit_code == 2 and result.output.strip() == "error: --format 'pdf' is not a report format; choose from table, csv, md, html, latex"
+
+
+def test_index_lists_the_runs_not_used_with_their_reason(cli, tmp_path, make_run, write_papers):
+    papers = write_papers(tmp_path / "papers", "", "")
+    make_run(tmp_path / "results", "a", 0, {"dist": 1.0})
+    make_run(tmp_path / "results", "a", 1, {"dist": 2.0}, status="preempted")
+    result = cli("report", "--papers", str(papers), "--out", "rep", "--no-figures", "-f", "md")
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "rep" / "index.md").read_text()
+    assert "## Runs not used" in index and "run-a-s1-cfg0: status preempted |" in index
