@@ -10,7 +10,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from repro_cli.data.base import DataContext, TensorSource
+from repro_cli.data.base import DataContext, PixelImages, TensorSource
 
 # Never touch the network or the user's data cache from tests.
 os.environ["REPRO_OFFLINE"] = "1"
@@ -268,7 +268,9 @@ def _register_tiny_images():
 
     from repro_cli.registries import DATA
 
-    class TinyImages(TensorSource):
+    class TinyImages(PixelImages, TensorSource):
+        mean = std = 0.5
+
         def decode(self, stored):
             return stored.float() / 127.5 - 1
 

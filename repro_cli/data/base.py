@@ -39,6 +39,9 @@ class DataSource:
 
     shape: tuple[int, ...]
     size: int | None = None  # samples per epoch; None for an infinite stream
+    # The interval every model-space value lies in (None: unbounded, e.g. Gaussian samples);
+    # a generator must be able to produce it (checked in engine.build).
+    value_range: tuple[float, float] | None = None
 
     def __init__(self, device: torch.device, seed: int):
         self.device = torch.device(device)
@@ -102,3 +105,24 @@ class TensorSource(DataSource):
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.order, self.position, self.epoch = state["order"].clone(), state["position"], state["epoch"]
+
+
+class PixelImages:
+    """Mixin for image sources whose models see uint8 pixels as (pixel/255 − mean) / std: the
+    inverse map, so FID/IS, sample grids and the classifier read generated images in pixels
+    whatever the scaling (MNIST's mean-std as well as the [-1, 1] of a tanh output)."""
+
+    mean: float
+    std: float
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        return (-self.mean / self.std, (1 - self.mean) / self.std)
+
+    def to_unit(self, x: torch.Tensor) -> torch.Tensor:
+        """Model-space images -> pixel intensities in [0, 1]."""
+        return (x * self.std + self.mean).clamp(0, 1)
+
+    def to_uint8(self, x: torch.Tensor) -> torch.Tensor:
+        """Model-space images -> uint8 pixels, as if saved to PNG."""
+        return (self.to_unit(x.float()) * 255).round().to(torch.uint8).cpu()

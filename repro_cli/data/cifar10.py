@@ -16,7 +16,7 @@ import torch
 from torchvision.datasets import CIFAR10
 
 from repro_cli.config.validate import Range
-from repro_cli.data.base import DataContext, TensorSource
+from repro_cli.data.base import DataContext, PixelImages, TensorSource
 from repro_cli.data.location import open_torchvision
 from repro_cli.errors import DataError
 from repro_cli.registries import DATA
@@ -33,8 +33,10 @@ class CIFAR10WithoutChecksums(CIFAR10):
     meta = {**CIFAR10.meta, "md5": None}
 
 
-class CIFARImages(TensorSource):
+class CIFARImages(PixelImages, TensorSource):
     """uint8 NCHW images -> float NCHW in [-1, 1]."""
+
+    mean = std = 0.5  # the map `decode` applies: pixel/127.5 − 1
 
     def decode(self, stored: torch.Tensor) -> torch.Tensor:
         return stored.float().div_(127.5).sub_(1.0)

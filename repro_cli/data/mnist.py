@@ -18,7 +18,7 @@ import torch
 
 from repro_cli.config.validate import Range
 from repro_cli.data import idx
-from repro_cli.data.base import DataContext, TensorSource
+from repro_cli.data.base import DataContext, PixelImages, TensorSource
 from repro_cli.data.location import open_torchvision
 from repro_cli.errors import DataError
 from repro_cli.registries import DATA
@@ -86,7 +86,7 @@ def subset(n: int, total: int, seed: int) -> torch.Tensor:
     return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
 
 
-class ImageSource(TensorSource):
+class ImageSource(PixelImages, TensorSource):
     """Shared by MNIST and Stacked MNIST: uint8 storage, scaling, held-out data, mode labels."""
 
     n_modes: int
@@ -100,10 +100,6 @@ class ImageSource(TensorSource):
 
     def scale(self, pixels: torch.Tensor) -> torch.Tensor:
         return (pixels.float() / 255 - self.mean) / self.std
-
-    def to_unit(self, x: torch.Tensor) -> torch.Tensor:
-        """Model-space images -> pixel intensities in [0, 1] (what the classifier and the grids see)."""
-        return (x * self.std + self.mean).clamp(0, 1)
 
     def train_points(self, n: int) -> torch.Tensor:
         return self.points(n)

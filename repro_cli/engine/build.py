@@ -55,6 +55,7 @@ def build(recipe: Recipe, seed: int, device: torch.device, ctx: DataContext | No
     if recipe.generator is not None:
         torch.manual_seed(stream_seed(seed, "init-generator"))
         G = R.MODELS.get(recipe.generator.name)(out_shape=real.shape, **recipe.generator.params).to(device)
+        check_reaches_data(G.output_range, real.value_range, recipe)
 
     opt = recipe.optim
     make_opt = R.OPTIMIZERS.get(opt.name)
@@ -68,6 +69,17 @@ def build(recipe: Recipe, seed: int, device: torch.device, ctx: DataContext | No
         opt_d=make_opt(D.parameters(), lr=opt.lr_d, betas=opt.betas),
         opt_g=make_opt(G.parameters(), lr=opt.lr_g, betas=opt.betas) if G is not None else None,
     )
+
+
+def check_reaches_data(output: tuple[float, float] | None, data: tuple[float, float] | None, recipe: Recipe) -> None:
+    """A generator whose output activation cannot reach the data's values trains without error and
+    silently fails (e.g. a tanh G against MNIST in mean-std scaling, which spans [-0.42, 2.82])."""
+    if output is None or (data is not None and output[0] - 1e-6 <= data[0] and data[1] <= output[1] + 1e-6):
+        return
+    spans = "are unbounded" if data is None else f"span [{data[0]:.3g}, {data[1]:.3g}]"
+    raise ConfigError(f"generator: the output of {recipe.generator.name!r} lies in [{output[0]:g}, {output[1]:g}] but the "
+                      f"[data] values {spans}, so G cannot produce the data; change the generator's output activation "
+                      f"or the data's scaling (e.g. --set data.scaling=tanh for a tanh output)")
 
 
 def total_iterations(recipe: Recipe, real: DataSource) -> int:

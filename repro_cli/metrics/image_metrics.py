@@ -7,8 +7,8 @@
     ref = "train"      # the run's training data; or 'test' / a named set such as 'cifar10-test'
 
 Generated images come from G with their own noise seed (`seed`), so evaluating never disturbs
-training's random streams and every checkpoint is scored on the same z. Images are assumed to be in
-[-1, 1] in model space (tanh output; the image data sources' convention).
+training's random streams and every checkpoint is scored on the same z. Generated images are read
+back to pixels by the training data's own map (MNIST's mean-std scaling or the [-1, 1] of a tanh).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from repro_cli.errors import ConfigError
 from repro_cli.metrics.fid import frechet_distance, small_sample_warning
 from repro_cli.metrics.gaussian_stats import GaussianStats
 from repro_cli.metrics.image_sets import generator_batches
-from repro_cli.metrics.inception_features import extract_with_progress, extractor, model_to_uint8
+from repro_cli.metrics.inception_features import extract_with_progress, extractor
 from repro_cli.metrics.inception_score import inception_score
 from repro_cli.metrics.reference_stats import load_reference_set, source_images, statistics, subset
 from repro_cli.registries import METRICS
@@ -31,7 +31,7 @@ from repro_cli.registries import METRICS
 
 def require_images(trainer, metric: str) -> None:
     shape = tuple(trainer.real.shape)
-    if trainer.G is None or len(shape) != 3 or shape[0] not in (1, 3):
+    if trainer.G is None or len(shape) != 3 or shape[0] not in (1, 3) or not hasattr(trainer.real, "to_uint8"):
         raise ConfigError(f"metric {metric!r} needs a generator of images (C×H×W with 1 or 3 channels); "
                           f"recipe {trainer.recipe.name!r} has data of shape {shape}")
 
@@ -43,7 +43,7 @@ def run_reference_images(trainer, ref: str) -> tuple[torch.Tensor, str]:
     if ref == "train":
         return source_images(trainer.real), f"{data.name}-train (run's training data)"
     if ref == "test" and hasattr(trainer.real, "heldout_points"):
-        return model_to_uint8(trainer.real.heldout_points(50_000)), f"{data.name}-test"
+        return trainer.real.to_uint8(trainer.real.heldout_points(50_000)), f"{data.name}-test"
     name = f"{data.name}-test" if ref == "test" else ref
     # A split of the run's own source is read with the run's data settings (e.g. checksum rules),
     # but whole: a training `limit` does not shrink the reference.
@@ -54,7 +54,7 @@ def run_reference_images(trainer, ref: str) -> tuple[torch.Tensor, str]:
 
 def generated_features(trainer, n: int, batch_size: int, seed: int):
     net = extractor(trainer.device, trainer.data_ctx.download)
-    batches = generator_batches(trainer.G, n, batch_size, seed, trainer.device)
+    batches = generator_batches(trainer.G, n, batch_size, seed, trainer.device, trainer.real.to_uint8)
     return net, extract_with_progress(net, batches, n, f"{n} generated images")
 
 

@@ -3,25 +3,28 @@ Everything leaves here as uint8 (real images) or [0, 1] batches quantised to 8 b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from repro_cli.errors import DataError
-from repro_cli.metrics.inception_features import model_to_unit
+from repro_cli.metrics.inception_features import uint8_to_unit
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 @torch.no_grad()
-def generator_batches(G: torch.nn.Module, n: int, batch_size: int, seed: int, device: torch.device) -> Iterator[torch.Tensor]:
-    """n samples of G from its own noise stream (seeded, separate from training's), in [0, 1]."""
+def generator_batches(G: torch.nn.Module, n: int, batch_size: int, seed: int, device: torch.device,
+                      to_uint8: Callable[[torch.Tensor], torch.Tensor]) -> Iterator[torch.Tensor]:
+    """n samples of G from its own noise stream (seeded, separate from training's), in [0, 1],
+    rounded to 8 bits by the training data's own pixel map (`to_uint8`), as if saved to PNG, so
+    generated and real images go through identical preprocessing."""
     rng = torch.Generator(device="cpu").manual_seed(seed)
     for start in range(0, n, batch_size):
         z = torch.randn(min(batch_size, n - start), G.z_dim, generator=rng).to(device)
-        yield model_to_unit(G(z))
+        yield uint8_to_unit(to_uint8(G(z)))
 
 
 def is_stats_file(path: Path) -> bool:

@@ -81,17 +81,6 @@ def extractor(device: torch.device | str = "cpu", download: bool | None = None) 
     return _cached(str(weights.path), weights.sha256, weights.source, str(torch.device(device)))
 
 
-def model_to_uint8(x: torch.Tensor) -> torch.Tensor:
-    """Model-space images in [-1, 1] -> uint8, the inverse of the image sources' decoding."""
-    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
-
-
-def model_to_unit(x: torch.Tensor) -> torch.Tensor:
-    """Model-space images -> [0, 1], rounded to 8 bits as if saved as PNG, so generated and real
-    (uint8) images go through identical preprocessing."""
-    return uint8_to_unit(model_to_uint8(x))
-
-
 def uint8_to_unit(x: torch.Tensor) -> torch.Tensor:
     return x.float() / 255.0
 

@@ -22,7 +22,7 @@ from repro_cli import registries as R
 from repro_cli.data.base import DataContext
 from repro_cli.errors import ConfigError, close_matches
 from repro_cli.metrics.gaussian_stats import GaussianStats
-from repro_cli.metrics.inception_features import PREPROCESSING, InceptionFeatures, features_of_uint8, model_to_uint8
+from repro_cli.metrics.inception_features import PREPROCESSING, InceptionFeatures, features_of_uint8
 
 CACHE_ENV = "REPRO_CACHE_DIR"
 
@@ -34,11 +34,11 @@ def cache_dir() -> Path:
 
 def source_images(source) -> torch.Tensor:
     """All images of a data source as uint8 N×C×H×W: its stored pixels when they are uint8 images,
-    else its decoded points (model space, [-1, 1]) quantised like generated images."""
+    else its decoded points read back to pixels by its own map, quantised like generated images."""
     stored = getattr(source, "samples", None)
     if stored is not None and stored.dtype == torch.uint8 and stored.ndim == 4:
         return stored.cpu()
-    return model_to_uint8(source.points(min(source.size or 50_000, 50_000)))  # decoded floats: cap the memory
+    return source.to_uint8(source.points(min(source.size or 50_000, 50_000)))  # decoded floats: cap the memory
 
 
 def split_sets() -> list[str]:

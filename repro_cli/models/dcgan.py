@@ -27,6 +27,8 @@ def _check_32(shape: tuple[int, ...], what: str) -> None:
 
 
 class DCGANGenerator(nn.Module):
+    output_range = (-1.0, 1.0)  # tanh output
+
     def __init__(self, out_shape: tuple[int, ...], z_dim: int, batch_norm: bool):
         super().__init__()
         _check_32(out_shape, "generator")

@@ -14,6 +14,7 @@ from repro_cli.registries import MODELS
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "lrelu": lambda: nn.LeakyReLU(0.2), "sigmoid": nn.Sigmoid}
 Activation = Literal["relu", "tanh", "lrelu"]
 OutputActivation = Literal["none", "tanh", "sigmoid"]
+OUTPUT_RANGES = {"none": None, "tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # what G can produce
 
 
 def mlp(d_in: int, d_out: int, hidden: int, layers: int, activation: str) -> nn.Sequential:
@@ -33,6 +34,7 @@ class MLPGenerator(nn.Module):
         self.out_shape = tuple(out_shape)
         self.net = mlp(z_dim, math.prod(out_shape), hidden, layers, activation)
         self.output = nn.Identity() if output == "none" else ACTIVATIONS[output]()
+        self.output_range = OUTPUT_RANGES[output]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.output(self.net(z)).view(z.shape[0], *self.out_shape)

@@ -23,6 +23,8 @@ def _check_square(shape: tuple[int, ...], what: str) -> tuple[int, int]:
 class SNGANCNNGenerator(nn.Module):
     """z -> linear mg·mg·512 -> BN-ReLU -> 3× [deconv 4×4 s2 (256, 128, 64), BN, ReLU] -> deconv 3×3 -> tanh."""
 
+    output_range = (-1.0, 1.0)  # tanh output
+
     def __init__(self, out_shape: tuple[int, ...], z_dim: int, width: int):
         super().__init__()
         channels, size = _check_square(out_shape, "generator")

@@ -50,6 +50,8 @@ class DownBlock(nn.Module):
 
 
 class SNGANResNetGenerator(nn.Module):
+    output_range = (-1.0, 1.0)  # tanh output
+
     def __init__(self, out_shape: tuple[int, ...], z_dim: int, width: int):
         super().__init__()
         if tuple(out_shape[1:]) != (32, 32):

@@ -41,3 +41,12 @@ def test_missing_data_through_the_cli_is_one_line(cli, tmp_path):
     result = cli("train", "--recipe", "cifar-sn", "--data-dir", str(tmp_path / "nowhere"), "--offline", "--set", "train.iterations=1")
     assert result.exit_code != 0
     assert "CIFAR-10 not found" in result.output and "Traceback" not in result.output
+
+
+def test_pixels_survive_decoding_and_back(tiny_cifar10):
+    root, images = tiny_cifar10
+    source = cifar10(ctx=DataContext(root=root, download=False), verify_checksums=False)
+    stored = source.samples
+    assert torch.equal(stored, torch.from_numpy(images).permute(0, 3, 1, 2))
+    assert source.value_range == (-1.0, 1.0)
+    assert torch.equal(source.to_uint8(source.decode(stored)), stored)

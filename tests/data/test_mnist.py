@@ -137,3 +137,16 @@ def test_images_and_labels_must_match(tmp_path):
     write_idx(raw / "train-labels-idx1-ubyte", np.zeros(19, dtype=np.uint8))
     with pytest.raises(DataError, match=r"\(20, 28, 28\) images and 19 labels"):
         load_split(tmp_path, download=False, split="train")
+
+
+@pytest.mark.parametrize("scaling", ["mean-std", "tanh"])
+def test_pixels_survive_scaling_and_back(mnist_root, scaling):
+    """FID/IS, grids and the classifier read generated images back to pixels by the source's own
+    map: model space -> uint8 must invert the scaling exactly, for either scaling."""
+    source = mnist(ctx=DataContext(root=mnist_root, download=False), scaling=scaling)
+    stored = source.samples[:50]
+    images = source.decode(stored)
+    lo, hi = source.value_range
+    assert images.min() >= lo - 1e-6 and images.max() <= hi + 1e-6
+    assert torch.equal(source.to_uint8(images), stored)
+    assert {"mean-std": (-0.1307 / 0.3081, 0.8693 / 0.3081), "tanh": (-1.0, 1.0)}[scaling] == pytest.approx((lo, hi))
