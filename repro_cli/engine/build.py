@@ -14,6 +14,7 @@ from repro_cli.config.schema import Component, Recipe
 from repro_cli.data.base import DataContext, DataSource
 from repro_cli.engine.penalties import GradientPenalty
 from repro_cli.engine.seeding import seed_everything, stream_seed
+from repro_cli.engine.world import WHOLE, Shard
 from repro_cli.errors import ConfigError
 
 
@@ -33,12 +34,12 @@ def _data(comp: Component, ctx: DataContext, seed: int, stream: str) -> DataSour
     return R.DATA.get(comp.name)(ctx=dataclasses.replace(ctx, seed=stream_seed(seed, stream)), **comp.params)
 
 
-def build(recipe: Recipe, seed: int, device: torch.device, ctx: DataContext | None = None, stream_suffix: str = "") -> Parts:
-    """`stream_suffix` gives each torchrun rank its own data order ("" for a single process)."""
+def build(recipe: Recipe, seed: int, device: torch.device, ctx: DataContext | None = None, shard: Shard = WHOLE) -> Parts:
+    """`shard`: the torchrun rank's rows of each global draw (the penalty draws α for them)."""
     ctx = dataclasses.replace(ctx or DataContext(), device=device)
     seed_everything(seed)
-    real = _data(recipe.data, ctx, seed, "data" + stream_suffix)
-    fake_data = _data(recipe.fake_data, ctx, seed, "fake_data" + stream_suffix) if recipe.fake_data else None
+    real = _data(recipe.data, ctx, seed, "data")
+    fake_data = _data(recipe.fake_data, ctx, seed, "fake_data") if recipe.fake_data else None
     if fake_data is not None and fake_data.shape != real.shape:
         raise ConfigError(f"fake_data: samples of shape {fake_data.shape} do not match the real data's {real.shape}")
     for section, source in (("data", real), ("fake_data", fake_data)):
@@ -65,7 +66,7 @@ def build(recipe: Recipe, seed: int, device: torch.device, ctx: DataContext | No
         G=G,
         D=D,
         loss=R.LOSSES.get(recipe.loss.name)(**recipe.loss.params),
-        penalty=GradientPenalty(recipe.penalty),
+        penalty=GradientPenalty(recipe.penalty, shard),
         opt_d=make_opt(D.parameters(), lr=opt.lr_d, betas=opt.betas),
         opt_g=make_opt(G.parameters(), lr=opt.lr_g, betas=opt.betas) if G is not None else None,
     )

@@ -3,12 +3,15 @@
 Data parallel by hand rather than through DistributedDataParallel: the gradient penalties
 differentiate D's output with respect to its input (`autograd.grad(create_graph=True)`), which DDP's
 bucketed hooks do not support. Instead every rank starts from rank 0's weights, computes its step
-on its own share of the global batch (its own data, noise and penalty streams), and each optimiser
-averages the gradients over ranks just before it updates (an optimizer step pre-hook), so the
-replicas take identical steps. Spectral normalisation's power iteration depends only on the weights
-and so stays identical too. Loss statistics are averaged over ranks, which also makes every rank see
-a NaN on any rank and stop together; stop requests (SIGTERM on one rank) are agreed the same way.
-Rank 0 alone writes the run directory; at the end the ranks check that their weights agree.
+on its shard of the global batch (its rows of the single-process draws of data, noise and penalty
+α; see `world.Shard`), and each optimiser averages the gradients over ranks just before it updates
+(an optimizer step pre-hook). The mean of the shards' mean-loss gradients is the gradient of the
+global batch's mean loss, so N ranks take the step one process takes on the whole batch (to float
+rounding), except that BatchNorm layers normalise each shard with its own statistics. Spectral
+normalisation's power iteration depends only on the weights and so stays identical too. Loss
+statistics are averaged over ranks, which also makes every rank see a NaN on any rank and stop
+together; stop requests (SIGTERM on one rank) are agreed the same way. Rank 0 alone writes the run
+directory; at the end the ranks check that their weights agree.
 """
 
 from __future__ import annotations

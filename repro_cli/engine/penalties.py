@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from repro_cli.config.schema import PenaltySpec
+from repro_cli.engine.world import WHOLE, Shard
 from repro_cli.registries import PENALTY_POINTS, PENALTY_PRESETS
 
 # --- presets: defaults that a recipe's [penalty] table may override key by key -------------
@@ -30,26 +31,28 @@ PENALTY_PRESETS.register("1gp")({"center": 1.0, "points": "interpolates"})
 PENALTY_PRESETS.register("r1")({"center": 0.0, "points": "real", "gradient_of": "logit"})
 
 
-# --- point sets: (real, fake, rng) -> x̂ --------------------------------------------------
+# --- point sets: (real, fake, rng, shard) -> x̂ ---------------------------------------------
+# `shard` says which rows of a global random draw belong to this torchrun rank (all of them in a
+# single process), so a rank's x̂ are exactly its rows of a single process's x̂.
 @PENALTY_POINTS.register("interpolates")
-def interpolates(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+def interpolates(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None, shard: Shard = WHOLE) -> torch.Tensor:
     """x̂ = α·x_real + (1−α)·x_fake with α ~ U(0,1) per sample, real and fake paired by index."""
-    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), generator=rng, device=real.device, dtype=real.dtype)
+    alpha = shard.draw(torch.rand, real.shape[0], *([1] * (real.dim() - 1)), generator=rng, device=real.device, dtype=real.dtype)
     return torch.lerp(fake, real, alpha)
 
 
 @PENALTY_POINTS.register("real")
-def real_points(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+def real_points(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None, shard: Shard = WHOLE) -> torch.Tensor:
     return real
 
 
 @PENALTY_POINTS.register("fake")
-def fake_points(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+def fake_points(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None, shard: Shard = WHOLE) -> torch.Tensor:
     return fake
 
 
 @PENALTY_POINTS.register("real+fake")
-def real_and_fake(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+def real_and_fake(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None, shard: Shard = WHOLE) -> torch.Tensor:
     """The EPFL report's reading of 0-GP-sample: v ∈ D_r ∪ D_g."""
     return torch.cat([real, fake])
 
@@ -63,8 +66,9 @@ def input_gradient_norm(scores: torch.Tensor, points: torch.Tensor, create_graph
 
 
 class GradientPenalty:
-    def __init__(self, spec: PenaltySpec):
+    def __init__(self, spec: PenaltySpec, shard: Shard = WHOLE):
         self.spec = spec
+        self.shard = shard
         self.active = spec.weight > 0
         self.make_points: Callable = PENALTY_POINTS.get(spec.points)
         self.link = torch.sigmoid if spec.gradient_of == "probability" else (lambda t: t)
@@ -77,7 +81,7 @@ class GradientPenalty:
 
     def points(self, real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
         """The points x̂, as a fresh leaf whose gradient the penalty takes."""
-        return self.make_points(real.detach(), fake.detach(), rng).detach().requires_grad_(True)
+        return self.make_points(real.detach(), fake.detach(), rng, self.shard).detach().requires_grad_(True)
 
     def of_scores(self, scores: torch.Tensor, points: torch.Tensor, sample_dims: int = 1) -> torch.Tensor:
         """λ · mean over samples of (‖∇ₓ f(x̂)‖ − c)²: a scalar, or one value per ensemble member.

@@ -35,14 +35,15 @@ class Trainer:
         self.device = torch.device(device)
         self.data_ctx = data or DataContext()  # metrics read reference data (e.g. a test split) through it
         self.world = world
-        # Under torchrun each rank draws its own data, noise and penalty points (same model init),
-        # and the recipe's batch size is the global batch, split evenly over the ranks.
+        # The recipe's batch size is the global batch. Under torchrun every rank draws the same
+        # streams as a single process and trains on its shard of each draw (see world.py).
         self.batch_size = world.local_batch(recipe.train.batch_size)
-        parts = build(recipe, seed, self.device, data, stream_suffix=world.stream_suffix)
+        self.shard = world.shard
+        parts = build(recipe, seed, self.device, data, shard=self.shard)
         self.real, self.fake_data, self.G, self.D = parts.real, parts.fake_data, parts.G, parts.D
         self.loss, self.penalty, self.opt_d, self.opt_g = parts.loss, parts.penalty, parts.opt_d, parts.opt_g
-        self.noise_rng = generator(seed, "noise" + world.stream_suffix, self.device)
-        self.penalty_rng = generator(seed, "penalty" + world.stream_suffix, self.device)
+        self.noise_rng = generator(seed, "noise", self.device)
+        self.penalty_rng = generator(seed, "penalty", self.device)
         self.iteration = 0
         self.elapsed = 0.0  # training seconds so far, carried across resumes
         self.best: float | None = None  # best value of train.best_metric so far
@@ -53,13 +54,16 @@ class Trainer:
         # for which the authors' two separate passes give different results.
         self.joint_forward = not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
 
-    # --- sampling ------------------------------------------------------------------------------
+    # --- sampling: n rows, this rank's shard of the global draw ----------------------------------
+    def real_batch(self, n: int) -> torch.Tensor:
+        return self.shard.draw(self.real.batch, n)
+
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.G.z_dim, generator=self.noise_rng, device=self.device)
+        return self.shard.draw(torch.randn, n, self.G.z_dim, generator=self.noise_rng, device=self.device)
 
     def sample_fake(self, n: int) -> torch.Tensor:
         """G(z), or the next batch of the fixed fake sample of a D-only recipe."""
-        return self.G(self.noise(n)) if self.G is not None else self.fake_data.batch(n)
+        return self.G(self.noise(n)) if self.G is not None else self.shard.draw(self.fake_data.batch, n)
 
     def discriminate(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.joint_forward:
@@ -71,7 +75,7 @@ class Trainer:
     def step(self) -> dict[str, torch.Tensor]:
         batch = self.batch_size
         for _ in range(self.recipe.optim.n_dis):
-            real = self.penalty.prepare_real(self.real.batch(batch))
+            real = self.penalty.prepare_real(self.real_batch(batch))
             with torch.no_grad():
                 fake = self.sample_fake(batch)
             d_real, d_fake = self.discriminate(real, fake)

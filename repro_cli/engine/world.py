@@ -1,11 +1,47 @@
-"""Which process of a multi-process (torchrun) job this is. A plain `repro train` is rank 0 of 1."""
+"""Which process of a multi-process (torchrun) job this is, and which rows of each batch it trains on.
+
+A plain `repro train` is rank 0 of 1. Under torchrun every rank draws the SAME random streams as a
+single process would (data order, noise z, penalty α: same seeds, same global draws) and keeps only
+its own contiguous slice of each global draw (`Shard`). With gradients averaged over ranks, N ranks
+then take the step a single process takes on the whole global batch, up to float rounding, as
+long as no layer couples the samples of a batch: BatchNorm normalises each rank's shard with the
+shard's own statistics, which legitimately differ from the global batch's.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
+
+import torch
 
 from repro_cli.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """This rank's rows of every global draw: rank r of N keeps rows [r·n/N, (r+1)·n/N) of an
+    n-row draw. The whole draw is made on every rank (so the random streams advance exactly as in
+    a single process) and then sliced; a single process keeps everything untouched."""
+
+    index: int = 0
+    count: int = 1
+
+    def take(self, rows: torch.Tensor) -> torch.Tensor:
+        """This rank's slice of a global batch (the batch itself when there is one rank)."""
+        if self.count == 1:
+            return rows
+        size = rows.shape[0] // self.count
+        return rows[self.index * size:(self.index + 1) * size]
+
+    def draw(self, sample: Callable[..., torch.Tensor], local_rows: int, *args, **kwargs) -> torch.Tensor:
+        """This rank's `local_rows` rows of `sample(local_rows · N, *args, **kwargs)`, e.g.
+        `shard.draw(torch.randn, 8, z_dim, generator=g)` or `shard.draw(source.batch, 8)`."""
+        return self.take(sample(local_rows * self.count, *args, **kwargs))
+
+
+WHOLE = Shard()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,10 +56,8 @@ class World:
         return self.rank == 0
 
     @property
-    def stream_suffix(self) -> str:
-        """Appended to random-stream names so ranks draw different data; '' keeps a single
-        process identical to a run that knows nothing of ranks."""
-        return "" if self.size == 1 else f"/rank{self.rank}"
+    def shard(self) -> Shard:
+        return Shard(self.rank, self.size)
 
     def local_batch(self, global_batch: int) -> int:
         if global_batch % self.size:

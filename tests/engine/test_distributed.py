@@ -1,16 +1,73 @@
-"""A real torchrun job: 2 Gloo processes on CPU train one run of a tiny GAN recipe."""
+"""Data parallel on CPU: 2 Gloo processes are one process with the global batch (spawned replicas
+of real recipes), and a real torchrun job trains, writes from rank 0 alone and resumes."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import torch
+import torch.multiprocessing as mp
 
-from repro_cli.engine.world import World
+from repro_cli.engine.world import Shard, World
 from repro_cli.errors import ConfigError
+
+# Real recipes cut to 6 iterations, none with a batch-dependent layer (BatchNorm normalises each
+# rank's shard by its own statistics, so those recipes are not expected to match a single process).
+SHORT = ["train.iterations=6", "train.log_every=1", "eval.metrics=[]", "train.checkpoint_every=0"]
+EQUIVALENCE_JOBS = {
+    # D alone on fixed samples (the fixed fake sample is sharded too), 0-GP on interpolates.
+    "gaussian-0gp": {"recipe": "gaussian-0gp", "overrides": SHORT},
+    # G and D, 0-GP on interpolates (double backward), spectrally normalised D (power iteration).
+    "8gaussians-0gp-sn": {"recipe": "8gaussians-0gp", "overrides": SHORT + ["train.batch_size=16", "normalization.name=sn"]},
+    # The MNIST MLP GAN on the tiny IDX fixture, 0-GP on interpolates of D's probability.
+    "mnist-0gp": {"recipe": "mnist-0gp", "overrides": SHORT + ["train.batch_size=16", "data.n_train=600"]},
+}
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory, mnist_root):
+    """Every job trained by 2 spawned Gloo ranks (their weights and logs per rank) and by this
+    process alone with the same global batch."""
+    sys.path.insert(0, str(Path(__file__).parent))  # spawned processes import the worker by name
+    try:
+        worker = importlib.import_module("distributed_replicas")
+        jobs = {name: {**job, "data_root": str(mnist_root) if "mnist" in name else None} for name, job in EQUIVALENCE_JOBS.items()}
+        out = tmp_path_factory.mktemp("replicas")
+        mp.spawn(worker.replica, args=(2, str(out / "store"), jobs, str(out)), nprocs=2)
+        return {name: ([torch.load(out / f"{name}-rank{r}.pt") for r in (0, 1)], worker.train(job)) for name, job in jobs.items()}
+    finally:
+        sys.path.remove(str(Path(__file__).parent))
+
+
+@pytest.mark.parametrize("job", EQUIVALENCE_JOBS)
+def test_two_ranks_are_one_process_with_the_global_batch(replicas, job):
+    (rank0, rank1), single = replicas[job]
+    assert rank0["weights"].keys() == single["weights"].keys()
+    for key, weight in single["weights"].items():
+        assert torch.equal(rank0["weights"][key], rank1["weights"][key]), key  # replicas never drift
+        # Same numbers drawn, same mean gradient: only the order of float sums differs.
+        torch.testing.assert_close(rank0["weights"][key], weight, rtol=1e-5, atol=1e-6, msg=key)
+    assert [r["iteration"] for r in rank0["log"]] == [1, 2, 3, 4, 5, 6]
+    assert rank0["log"] == rank1["log"]  # the logged losses are averaged over ranks
+    for distributed_record, single_record in zip(rank0["log"], single["log"], strict=True):
+        assert distributed_record.keys() == single_record.keys()
+        for key, value in single_record.items():
+            assert distributed_record[key] == pytest.approx(value, rel=1e-5, abs=1e-6), (distributed_record["iteration"], key)
+
+
+def test_a_shard_is_its_rows_of_the_global_draw():
+    draw = torch.arange(12.0).view(6, 2)
+    assert torch.equal(Shard(1, 3).take(draw), draw[2:4])
+    assert Shard().take(draw) is draw  # one process: untouched
+    rng = torch.Generator().manual_seed(0)
+    rows = [Shard(r, 2).draw(torch.rand, 3, 2, generator=rng.manual_seed(0)) for r in (0, 1)]
+    assert torch.equal(torch.cat(rows), torch.rand(6, 2, generator=rng.manual_seed(0)))
 
 
 def torchrun(out, *extra):
@@ -26,7 +83,7 @@ def test_two_gloo_ranks_keep_identical_weights_and_rank0_writes_one_run(tmp_path
     [run_json] = list(tmp_path.rglob("run.json"))  # rank 1 wrote no directory of its own
     info = json.loads(run_json.read_text())
     assert info["status"] == "completed" and info["world_size"] == 2 and info["batch_per_rank"] == 8
-    # Each rank drew different data; only the gradient all-reduce keeps their weights equal.
+    # Each rank trained on different rows; only the gradient all-reduce keeps their weights equal.
     assert info["replicas_in_sync"] is True
     lines = [json.loads(x) for x in (run_json.parent / "metrics.jsonl").read_text().splitlines()]
     assert [r["iteration"] for r in lines] == [1, 2, 3, 4, 5, 6]  # logged once, by rank 0
@@ -35,6 +92,6 @@ def test_two_gloo_ranks_keep_identical_weights_and_rank0_writes_one_run(tmp_path
 
 def test_batch_must_split_evenly_over_ranks():
     assert World(rank=1, size=2).local_batch(16) == 8
-    assert World().stream_suffix == "" and World(rank=1, size=2).stream_suffix == "/rank1"
+    assert World(rank=1, size=2).shard == Shard(1, 2) and World().shard == Shard()
     with pytest.raises(ConfigError, match="multiple of 3"):
         World(rank=0, size=3).local_batch(16)

@@ -1,0 +1,41 @@
+"""Worker for test_distributed.py: trains real recipes as replicas of a Gloo process group (or
+alone) and saves each replica's weights and logged losses. A plain module, not a test file, so the
+processes that torch.multiprocessing spawns can import it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from repro_cli.config.recipes import load_recipe
+from repro_cli.data.base import DataContext
+from repro_cli.engine import distributed
+from repro_cli.engine.trainer import Trainer
+from repro_cli.engine.world import SINGLE_PROCESS, World
+
+
+def train(job: dict, world: World = SINGLE_PROCESS) -> dict:
+    """job: {"recipe", "overrides", "data_root"}. Returns {"weights": {...}, "log": [train records]}."""
+    ctx = DataContext(root=Path(job["data_root"]), download=False) if job.get("data_root") else None
+    trainer = Trainer(load_recipe(job["recipe"], job["overrides"]), seed=0, data=ctx, world=world)
+    if world.size > 1:
+        distributed.distribute(trainer)
+    log: list[dict] = []
+    status = trainer.fit(None, on_log=log.append)
+    assert status == "completed", status
+    weights = {f"{name}.{k}": v.clone() for name, net in (("G", trainer.G), ("D", trainer.D)) if net is not None
+               for k, v in net.state_dict().items()}
+    return {"weights": weights, "log": [{k: v for k, v in r.items() if k != "seconds"} for r in log]}
+
+
+def replica(rank: int, size: int, store: str, jobs: dict[str, dict], out: str) -> None:
+    """One rank (torch.multiprocessing.spawn's entry point): every job in turn, saved to out/<job>-rank<r>.pt."""
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=size)
+    try:
+        for name, job in jobs.items():
+            torch.save(train(job, World(rank=rank, size=size)), Path(out) / f"{name}-rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
