@@ -4,6 +4,8 @@ import any registry without import cycles; entries register themselves in their 
 from repro_cli.registry import Registry
 
 MODELS = Registry("model", "repro_cli.models")
+# Batched forwards of models over an ensemble's stacked parameters (engine/batched.py), next to each model.
+BATCHED_FORMS = Registry("batched form", "repro_cli.models")
 DATA = Registry("data source", "repro_cli.data")
 LOSSES = Registry("loss", "repro_cli.engine.losses")
 PENALTY_POINTS = Registry("penalty point set", "repro_cli.engine.penalties")

@@ -82,15 +82,26 @@ class TensorSource(DataSource):
         self.epoch = 0
 
     def batch(self, n: int) -> torch.Tensor:
+        idx = self.take_indices(n, 1)[0].to(self.device)
+        return self.decode(self.samples.index_select(0, idx))
+
+    def take_indices(self, n: int, k: int) -> torch.Tensor:
+        """The sample indices of the next k batches of n, shape (k, n), leaving the source where k
+        calls of `batch(n)` leave it (one Python step per epoch, not per batch: the vectorised
+        ensemble draws many iterations ahead)."""
         if n > self.size:
             raise ValueError(f"batch size {n} exceeds the {self.size} samples of this data set")
-        if self.position + n > self.size:
-            self.order = torch.randperm(self.size, generator=self.rng)
-            self.position = 0
-            self.epoch += 1
-        idx = self.order[self.position:self.position + n].to(self.device)
-        self.position += n
-        return self.decode(self.samples.index_select(0, idx))
+        parts = []
+        while k > 0:
+            if self.position + n > self.size:
+                self.order = torch.randperm(self.size, generator=self.rng)
+                self.position = 0
+                self.epoch += 1
+            take = min(k, (self.size - self.position) // n)
+            parts.append(self.order[self.position:self.position + take * n].view(take, n))
+            self.position += take * n
+            k -= take
+        return torch.cat(parts) if parts else self.order.new_empty(0, n)
 
     def decode(self, stored: torch.Tensor) -> torch.Tensor:
         """Stored form -> model input (e.g. uint8 pixels -> floats in [-1, 1]); identity here."""

@@ -1,6 +1,7 @@
 """N copies of one network trained at once: their parameters stacked along a new leading
-dimension, and one vectorised forward (torch.func.vmap over functional_call) on inputs of shape
-(N, batch, ...). Each member only ever sees its own slice, so gradients of a sum over members are
+dimension, and one batched forward on inputs of shape (N, batch, ...): the model's registered
+batched form (BATCHED_FORMS, next to the model: e.g. one baddbmm per layer for an MLP) where it
+has one, else torch.func.vmap over functional_call. Each member only ever sees its own slice, so gradients of a sum over members are
 exactly each member's own gradients, and elementwise optimisers (SGD, Adam, RMSprop) on the stacked
 tensors update every member as its own optimiser would.
 
@@ -15,6 +16,9 @@ import copy
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
+from torch.nn.utils import parametrize
+
+from repro_cli.registries import BATCHED_FORMS
 
 
 class NotBatchable(Exception):
@@ -36,6 +40,18 @@ def check_batchable(model: nn.Module, device: torch.device) -> None:
         raise NotBatchable(f"{type(model).__name__} has {size:,} parameters; on a CPU vectorising gains nothing above {CPU_MAX_PARAMETERS:,}")
 
 
+def batched_form(model: nn.Module):
+    """The registered batched forward for exactly this model class (None if it has none). A
+    parametrised (re-normalised) model computes something else than its class's forward."""
+    if any(parametrize.is_parametrized(m) for m in model.modules()):
+        return None
+    for name in BATCHED_FORMS.names():
+        form = BATCHED_FORMS.get(name)
+        if form.module_type is type(model):
+            return form
+    return None
+
+
 class StackedModule:
     def __init__(self, members: list[nn.Module]):
         first = members[0]
@@ -47,10 +63,13 @@ class StackedModule:
         self.params: dict[str, torch.Tensor] = params
         # A stateless copy whose parameters functional_call swaps for each member's slice.
         self.skeleton = copy.deepcopy(first).to("meta")
-        self._forward = vmap(lambda p, x: functional_call(self.skeleton, p, (x,)))
+        form = batched_form(first)
+        self._forward = (lambda p, x: form(self.skeleton, p, x)) if form else vmap(lambda p, x: functional_call(self.skeleton, p, (x,)))
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return self._forward(self.params, x)
+    def __call__(self, x: torch.Tensor, members: torch.Tensor | None = None) -> torch.Tensor:
+        """x: (members, batch, ...). With `members` (indices), only those members' networks."""
+        params = self.params if members is None else {k: v.index_select(0, members) for k, v in self.params.items()}
+        return self._forward(params, x)
 
     def __getattr__(self, name: str):
         # Plain attributes of the architecture (e.g. a generator's z_dim).

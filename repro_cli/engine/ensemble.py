@@ -1,17 +1,25 @@
-"""Several seeds of one recipe trained as one vectorised ensemble.
+"""Several seeds, of one recipe or of several recipes whose shapes agree, trained as one
+vectorised ensemble.
 
-Each member is an ordinary `Trainer` (built exactly as a serial run builds it: same init, data
-stream, noise and penalty generators; see EnsembleMember). The ensemble stacks the members' G and
-D parameters and runs `Trainer.step` for all of them at once: random draws stay per member (each from its own
-generator, so member i sees exactly the numbers serial run i sees), while every forward, backward
-and optimiser update is one batched operation over members. Members are independent, so summing
-their losses before `backward()` gives each member its own gradient.
+Each member is an ordinary `Trainer` of its own recipe and seed (built exactly as a serial run builds
+it: same init, data stream, noise and penalty generators; see EnsembleMember). The ensemble stacks
+the members' G and D parameters and runs `Trainer.step` for all of them at once: random draws stay
+per member (each from its own generator, so member i sees exactly the numbers serial run i sees),
+while every forward, backward and optimiser update is one batched operation over members. Members
+are independent, so summing their losses before `backward()` gives each member its own gradient.
+
+Members may differ in what `ensemble_key` leaves out: their data (sample size, distribution,
+sample seed) and their gradient penalty (weight, centre, point set; none at all). The penalty is
+one batched pass over the members that have one, with per-member weights and centres; members
+without one get an exact zero, as their serial runs do.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import random
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -20,8 +28,52 @@ from torch.func import vmap
 from repro_cli import registries as R
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
+from repro_cli.engine.draw_ahead import DrawAhead, can_draw_ahead
 from repro_cli.engine.batched import NotBatchable, StackedModule, check_batchable, copy_optimizer_state
+from repro_cli.engine.penalties import input_gradient_norm
 from repro_cli.engine.trainer import Trainer
+
+
+def ensemble_key(recipe: Recipe) -> str:
+    """What members of one ensemble must share: everything except the description, the data
+    (each member has its own source; shapes are checked when stacking), the budget (the resolved
+    number of iterations is compared once built) and the gradient penalty (per member, see
+    PenaltyGroup)."""
+    body = recipe.to_dict()
+    for member_own in ("recipe", "data", "fake_data", "penalty"):
+        body.pop(member_own, None)
+    body["train"] = {k: v for k, v in body["train"].items() if k not in ("iterations", "epochs")}
+    body["eval"] = {"every": body["eval"]["every"]}  # metrics are computed per member, by its own Trainer
+    return json.dumps(body, sort_keys=True)
+
+
+class PenaltyGroup:
+    """Members whose penalties are one batched pass: the same link (probability or logit) and as
+    many points per (real, fake) pair; each with its own points, weight and centre."""
+
+    def __init__(self, members: list["EnsembleMember"], n_members: int, device: torch.device):
+        self.members = members
+        self.link = members[0].penalty.link
+        # None: every member of the ensemble, in order (no indexing needed).
+        everyone = len(members) == n_members
+        self.index = None if everyone else torch.tensor([m.index for m in members], dtype=torch.long, device=device)
+        self.weight = torch.tensor([m.penalty.spec.weight for m in members], device=device)
+        self.center = torch.tensor([m.penalty.spec.center for m in members], device=device)
+
+    @staticmethod
+    def kind(member: "EnsembleMember") -> tuple:
+        one = torch.zeros(1, 1)
+        points_per_pair = member.penalty.make_points(one, one, torch.Generator()).shape[0]
+        return member.penalty.spec.gradient_of, points_per_pair
+
+    def draw_points(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m.penalty.make_points(real[m.index], fake[m.index], m.penalty_rng) for m in self.members])
+
+    def __call__(self, D: StackedModule, points: torch.Tensor) -> torch.Tensor:
+        """(len(members),) penalties at `points` (members, samples, ...)."""
+        points = points.detach().requires_grad_(True)
+        norms = input_gradient_norm(self.link(D(points, self.index)), points, create_graph=True, sample_dims=2)
+        return self.weight * (norms - self.center[:, None]).pow(2).mean(-1)
 
 
 class EnsembleMember(Trainer):
@@ -49,14 +101,21 @@ class EnsembleMember(Trainer):
 
 
 class EnsembleTrainer:
-    def __init__(self, recipe: Recipe, seeds: list[int], device: str | torch.device = "cpu", data: DataContext | None = None):
-        if len(set(seeds)) != len(seeds):
+    def __init__(self, recipes: Recipe | Sequence[Recipe], seeds: Sequence[int], device: str | torch.device = "cpu",
+                 data: DataContext | None = None):
+        """Member i trains `recipes[i]` (or the one `recipes`) with `seeds[i]`."""
+        recipes = [recipes] * len(seeds) if isinstance(recipes, Recipe) else list(recipes)
+        if len(recipes) != len(seeds):
+            raise ValueError("one recipe per seed")
+        if len({(r.config_hash(), s) for r, s in zip(recipes, seeds)}) != len(seeds):
             raise NotBatchable("repeated seeds")
-        self.recipe, self.seeds = recipe, list(seeds)
+        if len({ensemble_key(r) for r in recipes}) != 1:
+            raise NotBatchable("the recipes differ in more than data and penalty settings")
+        self.recipe, self.seeds = recipes[0], list(seeds)
         self.members: list[EnsembleMember] = []
         self.global_rngs = []
-        for i, s in enumerate(seeds):
-            member = EnsembleMember(recipe, seed=s, device=device, data=data)
+        for i, (rec, s) in enumerate(zip(recipes, seeds)):
+            member = EnsembleMember(rec, seed=s, device=device, data=data)
             member.ensemble, member.index = self, i
             if i == 0:  # before building the others: a recipe that cannot be vectorised fails fast
                 for model in (member.D, member.G):
@@ -68,14 +127,22 @@ class EnsembleTrainer:
         self.pulled_at = [0] * len(seeds)  # the iteration each member's own modules reflect
         self.active: int | None = None  # the member whose global RNGs are in place
         first = self.members[0]
-        self.loss, self.penalty, self.total = first.loss, first.penalty, first.total
+        if len({m.total for m in self.members}) != 1:
+            raise NotBatchable("the members train for different numbers of iterations")
+        self.loss, self.total, self.device = first.loss, first.total, first.device
         self.D = StackedModule([m.D for m in self.members])
         self.G = StackedModule([m.G for m in self.members]) if first.G is not None else None
-        make_opt, opt = R.OPTIMIZERS.get(recipe.optim.name), recipe.optim
+        make_opt, opt = R.OPTIMIZERS.get(self.recipe.optim.name), self.recipe.optim
         self.opt_d = make_opt(self.D.parameters(), lr=opt.lr_d, betas=opt.betas)
         self.opt_g = make_opt(self.G.parameters(), lr=opt.lr_g, betas=opt.betas) if self.G is not None else None
         # Per-member losses: the registered loss applied to each member's scores.
         self.d_losses, self.g_losses = vmap(self.loss.discriminator), vmap(self.loss.generator)
+        kinds: dict[tuple, list[EnsembleMember]] = {}
+        for m in self.members:
+            if m.penalty.active:
+                kinds.setdefault(PenaltyGroup.kind(m), []).append(m)
+        self.penalty_groups = [PenaltyGroup(group, len(self.members), self.device) for group in kinds.values()]
+        self.ahead = DrawAhead(self.members, self.recipe.train.batch_size, self.penalty_groups) if can_draw_ahead(self.members) else None
         self.iteration = 0
 
     # --- sampling: one draw per member from its own generator, then stacked ------------------------
@@ -91,25 +158,32 @@ class EnsembleTrainer:
         scores = self.D(torch.cat([real, fake], dim=1))  # D has no batch statistics (no buffers)
         return scores[:, : real.shape[1]], scores[:, real.shape[1]:]
 
-    def penalties(self, real: torch.Tensor, fake: torch.Tensor, d_real: torch.Tensor) -> torch.Tensor:
-        if not self.penalty.active:
-            return d_real.new_zeros(len(self.members))
-        if self.penalty.reuses_real_forward:
-            return self.penalty.of_scores(d_real, real, sample_dims=2)
-        points = torch.stack([self.penalty.points(r, f, m.penalty_rng) for r, f, m in zip(real, fake, self.members)])
-        points = points.detach().requires_grad_(True)
-        return self.penalty.of_scores(self.D(points), points, sample_dims=2)
+    def draws(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """(real, fake, each penalty group's points) of one D step, drawn ahead where possible."""
+        if self.ahead is not None:
+            return self.ahead.next()
+        real = self.real_batch(batch)
+        with torch.no_grad():
+            fake = self.sample_fake(batch)
+        return real, fake, [group.draw_points(real, fake) for group in self.penalty_groups]
+
+    def penalties(self, points: list[torch.Tensor]) -> torch.Tensor:
+        """(members,) penalties, an exact zero for members without one (as their serial runs)."""
+        if len(self.penalty_groups) == 1 and self.penalty_groups[0].index is None:
+            return self.penalty_groups[0](self.D, points[0])
+        penalty = self.D.params[next(iter(self.D.params))].new_zeros(len(self.members))
+        for group, group_points in zip(self.penalty_groups, points):
+            penalty = penalty.index_add(0, group.index, group(self.D, group_points))
+        return penalty
 
     # --- the step: Trainer.step with a member dimension; stats are (members,) tensors ---------------
     def step(self) -> dict[str, torch.Tensor]:
         batch = self.recipe.train.batch_size
         for _ in range(self.recipe.optim.n_dis):
-            real = self.penalty.prepare_real(self.real_batch(batch))
-            with torch.no_grad():
-                fake = self.sample_fake(batch)
+            real, fake, points = self.draws(batch)
             d_real, d_fake = self.discriminate(real, fake)
             d_loss = self.d_losses(d_real, d_fake)
-            penalty = self.penalties(real, fake, d_real)
+            penalty = self.penalties(points)
             self.opt_d.zero_grad(set_to_none=True)
             (d_loss + penalty).sum().backward()
             self.opt_d.step()
@@ -129,6 +203,8 @@ class EnsembleTrainer:
 
     def pull(self, index: int) -> None:
         """Bring member `index`'s own modules and optimisers up to date with the stacked state."""
+        if self.ahead is not None:
+            self.ahead.settle()  # the member's data and penalty streams as at this iteration
         if self.pulled_at[index] == self.iteration:
             return
         member = self.members[index]

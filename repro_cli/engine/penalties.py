@@ -34,7 +34,16 @@ PENALTY_PRESETS.register("r1")({"center": 0.0, "points": "real", "gradient_of": 
 # --- point sets: (real, fake, rng, shard) -> x̂ ---------------------------------------------
 # `shard` says which rows of a global random draw belong to this torchrun rank (all of them in a
 # single process), so a rank's x̂ are exactly its rows of a single process's x̂.
+def rowwise(points: Callable) -> Callable:
+    """Marks a point set whose i-th point depends only on the i-th real and fake sample and the
+    i-th draw from rng (drawn with torch.rand, whose CPU draws of k·n numbers equal k draws of n;
+    tests/engine/test_draw_ahead.py), so that k batches' points can be made in one call."""
+    points.rowwise = True
+    return points
+
+
 @PENALTY_POINTS.register("interpolates")
+@rowwise
 def interpolates(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None, shard: Shard = WHOLE) -> torch.Tensor:
     """x̂ = α·x_real + (1−α)·x_fake with α ~ U(0,1) per sample, real and fake paired by index."""
     alpha = shard.draw(torch.rand, real.shape[0], *([1] * (real.dim() - 1)), generator=rng, device=real.device, dtype=real.dtype)
@@ -42,11 +51,13 @@ def interpolates(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | 
 
 
 @PENALTY_POINTS.register("real")
+@rowwise
 def real_points(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None, shard: Shard = WHOLE) -> torch.Tensor:
     return real
 
 
 @PENALTY_POINTS.register("fake")
+@rowwise
 def fake_points(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator | None, shard: Shard = WHOLE) -> torch.Tensor:
     return fake
 

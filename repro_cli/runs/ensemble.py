@@ -1,4 +1,5 @@
-"""Run several seeds of one recipe as one vectorised ensemble, each into its own run directory.
+"""Run several seeds (of one recipe, or of recipes sharing an `ensemble_key`) as one vectorised
+ensemble, each into its own run directory.
 
 The directories are the ones serial runs produce (same files, same records, same checkpoints),
 so every other command reads them as it reads serial runs, and a member's checkpoint resumes
@@ -11,7 +12,7 @@ Each member's evaluation, best checkpoint and divergence record go through its o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,29 @@ import torch
 
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
-from repro_cli.engine.ensemble import EnsembleTrainer
+from repro_cli.engine.ensemble import EnsembleTrainer, ensemble_key
 from repro_cli.runs.checkpoint import save_checkpoint
 from repro_cli.runs.execute import Stop, record_outcome
 from repro_cli.runs.rundir import Run
 
 
-def execute_ensemble(recipe: Recipe, seeds: list[int], out: Path, device: str, overrides: list[str],
+def ensemble_groups(pairs: Sequence[tuple[Recipe, int]]) -> list[list[int]]:
+    """Indices of the (recipe, seed) pairs that can train as one ensemble (same `ensemble_key`),
+    in order; groups of one are left out (nothing to vectorise)."""
+    groups: dict[str, list[int]] = {}
+    for i, (recipe, _) in enumerate(pairs):
+        groups.setdefault(ensemble_key(recipe), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def execute_ensemble(recipe: Recipe | Sequence[Recipe], seeds: list[int], out: Path, device: str, overrides: list[str],
                      data: DataContext | None = None, on_start: Callable[[EnsembleTrainer], None] | None = None,
                      on_log: Callable[[dict[str, Any]], None] | None = None, stop: Stop = lambda: False) -> list[Run]:
-    """Raises `NotBatchable` before creating any directory when the recipe cannot be vectorised."""
+    """Member i trains `recipe[i]` (or the one `recipe`) with `seeds[i]`. Raises `NotBatchable`
+    before creating any directory when the members cannot be vectorised together."""
     ensemble = EnsembleTrainer(recipe, seeds, device=device, data=data)
-    runs = [Run.create(out, recipe, s, device=device, overrides=overrides, extra={"total_iterations": ensemble.total}) for s in seeds]
+    runs = [Run.create(out, m.recipe, m.seed, device=device, overrides=overrides, extra={"total_iterations": ensemble.total})
+            for m in ensemble.members]
     if on_start is not None:
         on_start(ensemble)
     try:

@@ -31,6 +31,23 @@ def test_several_seeds_train_as_an_ensemble(cli, monkeypatch):
     assert _seeds_trained() == [0, 1, 2]
 
 
+def test_recipes_that_differ_in_data_and_penalty_train_as_one_ensemble(cli, monkeypatch):
+    _forbid(monkeypatch, "execute")
+    ensembles = []
+    real_execute_ensemble = train_command.execute_ensemble
+
+    def counting(recipes, seeds, *args, **kwargs):
+        ensembles.append(sorted({(r.name, s) for r, s in zip(recipes, seeds)}))
+        return real_execute_ensemble(recipes, seeds, *args, **kwargs)
+
+    monkeypatch.setattr(train_command, "execute_ensemble", counting)
+    result = cli("train", "-r", "gaussian-nogp", "-r", "gaussian-0gp", "-r", "gaussian-nogp-large", "--seeds", "0-1", *FAST)
+    assert result.exit_code == 0, result.output
+    assert ensembles == [[(name, s) for name in ("gaussian-0gp", "gaussian-nogp", "gaussian-nogp-large") for s in (0, 1)]]
+    assert _seeds_trained() == [0, 0, 0, 1, 1, 1]
+    assert sorted(p.name for p in Path("results").iterdir()) == ["gaussian-0gp", "gaussian-nogp", "gaussian-nogp-large"]
+
+
 @pytest.mark.parametrize("args", [["--no-ensemble"], ["--seed", "3"]])
 def test_opting_out_or_one_seed_trains_serially(cli, monkeypatch, args):
     _forbid(monkeypatch, "execute_ensemble")

@@ -7,6 +7,7 @@ import json
 import torch
 
 from repro_cli.config.recipes import load_recipe
+from repro_cli.engine.trainer import Trainer
 from repro_cli.runs.checkpoint import load_latest, restore_trainer
 from repro_cli.runs.ensemble import execute_ensemble
 from repro_cli.runs.execute import execute
@@ -89,3 +90,50 @@ def test_stop_checkpoints_every_member_as_preempted(tmp_path):
         assert run.info["status"] == "preempted" and run.info["iteration"] == 3
         assert load_latest(run)[0]["iteration"] == 3
         assert run.state() == "preempted"  # the lock was released: resumable by another process
+
+
+MIXED = ["gaussian-nogp", "gaussian-0gp-sample", "gaussian-nogp-large"]
+
+
+def test_mixed_recipe_ensemble_gives_each_run_its_own_recipe(tmp_path):
+    recipes = [load_recipe(name, OVERRIDES) for name in MIXED]
+    ensemble_runs = execute_ensemble(recipes, [0, 0, 1], tmp_path / "ensemble", "cpu", OVERRIDES)
+    serial_runs = [execute(r, s, tmp_path / "serial", "cpu", OVERRIDES) for r, s in zip(recipes, [0, 0, 1])]
+    for ens, ser in zip(ensemble_runs, serial_runs):
+        assert ens.path.parent.name == ser.path.parent.name == ser.info["recipe"]
+        assert ens.info["config_hash"] == ser.info["config_hash"] and ens.info["seed"] == ser.info["seed"]
+        assert (ens.path / "recipe.toml").read_text() == (ser.path / "recipe.toml").read_text()
+        assert _layout(ens) == _layout(ser)
+        for a, b in zip(ens.records(), ser.records()):
+            assert (a["type"], a["iteration"], a.get("name")) == (b["type"], b["iteration"], b.get("name"))
+            for key, value in b.items():
+                if isinstance(value, float) and key != "seconds":
+                    assert abs(a[key] - value) <= 1e-5 * max(1.0, abs(value)), (ens.info["recipe"], key, a[key], value)
+    assert len({run.info["config_hash"] for run in ensemble_runs}) == 3
+
+
+def test_mixed_recipe_stop_mid_chunk_saves_each_members_exact_streams(tmp_path):
+    # The ensemble draws batches many steps ahead; a checkpoint must still hold the streams as
+    # they stand at the step it is written (so the run resumes exactly).
+    overrides = ["train.iterations=50", "eval.metrics=[]"]
+    recipes = [load_recipe(name, overrides) for name in MIXED]
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) >= 7
+
+    runs = execute_ensemble(recipes, [2, 3, 4], tmp_path, "cpu", overrides, stop=stop)
+    for recipe, seed, run in zip(recipes, [2, 3, 4], runs):
+        assert run.info["status"] == "preempted" and run.info["iteration"] == 7
+        saved = load_latest(run)[0]
+        serial = Trainer(recipe, seed=seed)
+        for _ in range(7):
+            serial.step()
+        for source in ("real", "fake_data"):
+            expected = getattr(serial, source).state_dict()
+            assert saved[source]["position"] == expected["position"] and saved[source]["epoch"] == expected["epoch"]
+            assert torch.equal(saved[source]["order"], expected["order"]) and torch.equal(saved[source]["rng"], expected["rng"])
+        assert torch.equal(saved["penalty_rng"], serial.penalty_rng.get_state())
+        for name, tensor in serial.D.state_dict().items():
+            torch.testing.assert_close(saved["D"][name], tensor, rtol=1e-5, atol=1e-5)

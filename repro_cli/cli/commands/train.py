@@ -19,7 +19,7 @@ from repro_cli.engine.accel import NO_ACCEL, Accel
 from repro_cli.engine.batched import NotBatchable
 from repro_cli.engine.world import SINGLE_PROCESS, world_from_env
 from repro_cli.errors import ReproError
-from repro_cli.runs.ensemble import execute_ensemble
+from repro_cli.runs.ensemble import ensemble_groups, execute_ensemble
 from repro_cli.runs.execute import describe_final_metrics, execute, set_threads, train_run
 from repro_cli.runs.resume import find_unfinished, resume
 from repro_cli.runs.signals import EXIT_PREEMPTED, stop_on_signals
@@ -115,13 +115,15 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
         if quick:  # said once the recipe is known to be valid, so a bad --set stays a one-line error
             err_console.print(f"no --recipe: quick run of {DEFAULT_RECIPE} with --set {' '.join(DEFAULT_BUDGET)} (report Fig. 3's budget); "
                               f"the full 10,001-epoch recipe is `repro train -r {DEFAULT_RECIPE}`", highlight=False)
-        jobs = []
-        for rec in recipes:
-            jobs.extend(functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world, accel=accel)
-                        for s in seed_list)
-            # The ensemble creates fresh runs only: resuming goes run by run.
-            if ensemble and len(seed_list) > 1 and not auto_resume:
-                jobs[-len(seed_list):] = _ensemble_jobs(rec, seed_list, out, device, overrides, ctx, quiet, jobs[-len(seed_list):])
+        pairs = [(rec, s) for rec in recipes for s in seed_list]
+        jobs = [functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world, accel=accel)
+                for rec, s in pairs]
+        # The ensemble creates fresh runs only: resuming goes run by run.
+        if ensemble and not auto_resume:
+            for group in ensemble_groups(pairs):
+                ensemble_jobs = _ensemble_jobs([pairs[i] for i in group], out, device, overrides, ctx, quiet, [jobs[i] for i in group])
+                for i, job in zip(group, ensemble_jobs):
+                    jobs[i] = job
 
     table = Table(title="runs", expand=True)
     for col in ("recipe", "seed", "status", "run directory"):
@@ -155,32 +157,35 @@ def _report(table, run):
         err_console.print(f"[yellow]diverged:[/] {run.path}: {info.get('error')}")
 
 
-def _ensemble_jobs(rec, seeds, out, device, overrides, ctx, quiet, serial_jobs):
-    """One job per seed: the first trains every seed as one vectorised ensemble and the others
-    return their runs; when the recipe cannot be vectorised each job trains its seed alone."""
+def _ensemble_jobs(pairs, out, device, overrides, ctx, quiet, serial_jobs):
+    """One job per (recipe, seed): the first trains them all as one vectorised ensemble and the
+    others return their runs; when they cannot be vectorised each job trains its run alone."""
     trained: dict[str, list | None] = {}
 
     def job(index, stop=lambda: False):
         if "runs" not in trained:
-            trained["runs"] = _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet, stop)
+            trained["runs"] = _train_ensemble(pairs, out, device, overrides, ctx, quiet, stop)
         runs = trained["runs"]
         return runs[index] if runs is not None else serial_jobs[index](stop=stop)
 
-    return [functools.partial(job, i) for i in range(len(seeds))]
+    return [functools.partial(job, i) for i in range(len(pairs))]
 
 
-def _train_ensemble(rec, seeds, out, device, overrides, ctx, quiet, stop):
-    """All seeds at once as a vectorised ensemble, or None when the recipe cannot be vectorised."""
+def _train_ensemble(pairs, out, device, overrides, ctx, quiet, stop):
+    """All (recipe, seed) pairs at once as a vectorised ensemble, or None when they cannot be vectorised."""
+    recipes, seeds = [rec for rec, _ in pairs], [s for _, s in pairs]
+    names = sorted({rec.name for rec in recipes}, key=[rec.name for rec in recipes].index)
+    label = f"{', '.join(names)} × {len(set(seeds))} seeds"
     try:
         if quiet:
-            return execute_ensemble(rec, seeds, out, device, overrides, ctx, stop=stop)
+            return execute_ensemble(recipes, seeds, out, device, overrides, ctx, stop=stop)
         with progress_bar() as progress:
-            task = progress.add_task(f"{rec.name} s{seeds[0]}..s{seeds[-1]} (ensemble)", total=None, rate="-", d="-", g="-")
-            return execute_ensemble(rec, seeds, out, device, overrides, ctx, on_start=lambda ens: progress.update(task, total=ens.total),
+            task = progress.add_task(f"{escape(label)} (ensemble of {len(pairs)})", total=None, rate="-", d="-", g="-")
+            return execute_ensemble(recipes, seeds, out, device, overrides, ctx, on_start=lambda ens: progress.update(task, total=ens.total),
                                     on_log=_progress_updater(progress, task), stop=stop)
     except NotBatchable as reason:
         if not quiet:
-            console.print(f"[dim]{rec.name}: training seeds one at a time ({reason})[/]")
+            console.print(f"[dim]{escape(label)}: one at a time ({reason})[/]")
         return None
 
 
