@@ -17,11 +17,13 @@ directory; at the end the ranks check that their weights agree.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.distributed as dist
 
 from repro_cli.engine.world import World
+from repro_cli.errors import ReproError
 
 
 def init_process_group(world: World, device: str) -> str:
@@ -51,6 +53,28 @@ def distribute(trainer) -> None:
     trainer.reduce_stats = mean_over_ranks
     if not trainer.world.is_main:
         trainer.metrics = []  # evaluation is rank 0's job; it needs no other rank
+
+
+def decided_by_rank0(world: World, decide: Callable[[], Any]) -> Any:
+    """Rank 0's answer to `decide()` (plain data) on every rank, e.g. which run directory and
+    checkpoint to continue, so the ranks never disagree about it; a single process just decides.
+    When rank 0 fails, every rank raises its one-line error, so none waits for an answer forever."""
+    if world.size == 1:
+        return decide()
+    answer: list[Any] = [None]
+    failure = None
+    if world.is_main:
+        try:
+            answer[0] = {"value": decide()}
+        except BaseException as err:
+            failure = err
+            answer[0] = {"error": str(err) if isinstance(err, ReproError) else f"rank 0 failed ({type(err).__name__}: {err})"}
+    dist.broadcast_object_list(answer, src=0)  # pickled between this job's own processes, never read from a file
+    if failure is not None:
+        raise failure
+    if "error" in answer[0]:
+        raise ReproError(answer[0]["error"])
+    return answer[0]["value"]
 
 
 def average_gradients(optimizer: torch.optim.Optimizer) -> None:

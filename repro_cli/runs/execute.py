@@ -26,24 +26,28 @@ def execute(recipe: Recipe, seed: int, out: Path, device: str, overrides: list[s
     run directory and train. Under torchrun every rank trains and rank 0 alone writes the run
     (other ranks return None); `stop` must then answer the same on every rank (`AnyRank`)."""
     trainer = Trainer(recipe, seed=seed, device=device, data=data, world=world)
-    if world.size == 1:
-        run = Run.create(out, recipe, seed, device=device, overrides=overrides, extra={"total_iterations": trainer.total})
+    run = None
+    if world.is_main:
+        ranks = {"world_size": world.size, "batch_per_rank": trainer.batch_size} if world.size > 1 else {}
+        run = Run.create(out, recipe, seed, device=str(trainer.device), overrides=overrides, extra={"total_iterations": trainer.total, **ranks})
+    return train_on_every_rank(run, trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
+
+
+def train_on_every_rank(run: Run | None, trainer: Trainer, on_start=None, on_log=None, stop: Stop = lambda: False,
+                        accel: Accel = NO_ACCEL) -> Run | None:
+    """`train_run` in a single process. Under torchrun the trainer first becomes a replica (rank
+    0's weights, gradients averaged); rank 0 trains and records `run`, the other ranks (run None)
+    train silently, and at the end rank 0 records whether all replicas still agree."""
+    if trainer.world.size == 1:
         return train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
-    return _execute_distributed(trainer, out, overrides, on_start, on_log, stop, accel)
-
-
-def _execute_distributed(trainer: Trainer, out: Path, overrides: list[str], on_start, on_log, stop: Stop, accel: Accel) -> Run | None:
     from repro_cli.engine import distributed
 
-    world = trainer.world
     distributed.distribute(trainer)
-    if not world.is_main:
+    if run is None:
         apply_accel(trainer, accel)
         trainer.fit(None, stop=stop)
         distributed.replicas_in_sync(trainer)
         return None
-    run = Run.create(out, trainer.recipe, trainer.seed, device=str(trainer.device), overrides=overrides,
-                     extra={"total_iterations": trainer.total, "world_size": world.size, "batch_per_rank": trainer.batch_size})
     train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
     in_sync = distributed.replicas_in_sync(trainer)
     run.update(replicas_in_sync=in_sync)

@@ -17,10 +17,12 @@ from pathlib import Path
 from repro_cli.config.recipes import apply_overrides
 from repro_cli.config.schema import Recipe, resolve
 from repro_cli.data.base import DataContext
+from repro_cli.engine.distributed import decided_by_rank0
 from repro_cli.engine.trainer import Trainer
+from repro_cli.engine.world import SINGLE_PROCESS, World
 from repro_cli.errors import ConfigError, RunDirError
 from repro_cli.runs.atomic import atomic_write_text
-from repro_cli.runs.checkpoint import restore_trainer
+from repro_cli.runs.checkpoint import load_state, restore_trainer
 from repro_cli.runs.lock import RunLock
 from repro_cli.runs.rundir import RECIPE_FILE, Run, find_runs, now
 
@@ -31,15 +33,31 @@ UNFINISHED = ("preempted", "failed", "stale")
 
 @dataclass
 class Resumed:
-    run: Run
+    run: Run | None  # None on torchrun ranks other than 0, which never write
     trainer: Trainer
     checkpoint: Path
     warnings: list[str] = field(default_factory=list)
 
 
 def resume(run_dir: Path, overrides: list[str] = (), force: bool = False, device: str = "cpu",
-           data: DataContext | None = None) -> Resumed:
-    """Reopen a run for training: lock it, check the recipe, restore the newest good checkpoint."""
+           data: DataContext | None = None, world: World = SINGLE_PROCESS) -> Resumed:
+    """Reopen a run for training: lock it, check the recipe, restore the newest good checkpoint.
+
+    Under torchrun rank 0 alone reopens the run (lock, checks, log truncation, run.json) and picks
+    the checkpoint; every other rank then loads that same checkpoint, read-only. One checkpoint
+    serves every rank because the ranks' states are identical: same weights and optimiser state
+    (averaged gradients) and the same random streams (each rank only keeps its shard of a draw)."""
+    reopened: list[Resumed] = []
+
+    def reopen() -> dict[str, str]:
+        reopened.append(_lock_and_reopen(Path(run_dir), list(overrides), force, device, data, world))
+        return {"run": str(reopened[0].run.path), "checkpoint": str(reopened[0].checkpoint)}
+
+    chosen = decided_by_rank0(world, reopen)
+    return reopened[0] if reopened else _follow(Path(chosen["run"]), Path(chosen["checkpoint"]), device, data, world)
+
+
+def _lock_and_reopen(run_dir: Path, overrides: list[str], force: bool, device: str, data: DataContext | None, world: World) -> Resumed:
     run = Run.open(run_dir)
     lock = RunLock(run.path)
     try:
@@ -51,7 +69,7 @@ def resume(run_dir: Path, overrides: list[str] = (), force: bool = False, device
         raise RunDirError(f"{run.path} is being trained by another process (pid {info.get('pid')} on {info.get('host', '?')}); "
                           "wait for it to finish or stop it first")
     try:
-        resumed = _reopen(run, list(overrides), force, device, data)
+        resumed = _reopen(run, overrides, force, device, data, world)
     except BaseException:
         lock.release()
         raise
@@ -59,7 +77,16 @@ def resume(run_dir: Path, overrides: list[str] = (), force: bool = False, device
     return resumed
 
 
-def _reopen(run: Run, overrides: list[str], force: bool, device: str, data: DataContext | None) -> Resumed:
+def _follow(run_path: Path, checkpoint: Path, device: str, data: DataContext | None, world: World) -> Resumed:
+    """A torchrun rank other than 0 joins the resume rank 0 prepared: the run's recipe as rank 0
+    left it (with any forced change) and rank 0's checkpoint."""
+    run = Run.open(run_path)
+    trainer = Trainer(run.recipe(), seed=run.info["seed"], device=device, data=data, world=world)
+    trainer.load_state_dict(load_state(checkpoint))
+    return Resumed(None, trainer, checkpoint)
+
+
+def _reopen(run: Run, overrides: list[str], force: bool, device: str, data: DataContext | None, world: World) -> Resumed:
     info = run.info
     status = "stale" if info.get("status") == "running" else info.get("status")
     saved = run.recipe()
@@ -74,13 +101,13 @@ def _reopen(run: Run, overrides: list[str], force: bool, device: str, data: Data
     if status == "diverged" and not force:
         raise RunDirError(f"{run.path} diverged at iteration {info.get('diverged_at')}; resuming would diverge the same way. "
                           "Change the recipe with --set (e.g. a lower learning rate) and pass --force")
-    trainer, checkpoint, warnings = restore_trainer(run, "last", device, data, recipe)
+    trainer, checkpoint, warnings = restore_trainer(run, "last", device, data, recipe, world)
     _truncate_log(run, trainer.iteration)
     if changed:
         atomic_write_text(run.path / RECIPE_FILE, _toml(recipe))
     resumes = info.get("resumes", []) + [{
         "at": now(), "from_status": status, "checkpoint": checkpoint.name, "iteration": trainer.iteration,
-        "skipped_checkpoints": warnings, "pid": os.getpid(), "host": platform.node(),
+        "skipped_checkpoints": warnings, "pid": os.getpid(), "host": platform.node(), "world_size": world.size,
         **({"recipe_change": {"from": info.get("config_hash"), "to": recipe.config_hash(), "overrides": overrides}} if changed else {}),
     }]
     run.update(status="running", iteration=trainer.iteration, total_iterations=trainer.total, config_hash=recipe.config_hash(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ import torch.multiprocessing as mp
 
 from repro_cli.engine.world import Shard, World
 from repro_cli.errors import ConfigError
+from repro_cli.runs.execute import train_run
+from repro_cli.runs.resume import resume
 
 # Real recipes cut to 6 iterations, none with a batch-dependent layer (BatchNorm normalises each
 # rank's shard by its own statistics, so those recipes are not expected to match a single process).
@@ -77,17 +80,88 @@ def torchrun(out, *extra):
     return subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
 
 
-def test_two_gloo_ranks_keep_identical_weights_and_rank0_writes_one_run(tmp_path):
-    result = torchrun(tmp_path)
+@pytest.fixture(scope="module")
+def torchrun_run(tmp_path_factory):
+    """An uninterrupted 2-rank run of 6 iterations, checkpointed at 3 and 6."""
+    out = tmp_path_factory.mktemp("torchrun")
+    result = torchrun(out)
     assert result.returncode == 0, result.stderr[-3000:]
-    [run_json] = list(tmp_path.rglob("run.json"))  # rank 1 wrote no directory of its own
-    info = json.loads(run_json.read_text())
+    [run_json] = list(out.rglob("run.json"))  # rank 1 wrote no directory of its own
+    return run_json.parent
+
+
+def test_two_gloo_ranks_keep_identical_weights_and_rank0_writes_one_run(torchrun_run):
+    info = json.loads((torchrun_run / "run.json").read_text())
     assert info["status"] == "completed" and info["world_size"] == 2 and info["batch_per_rank"] == 8
     # Each rank trained on different rows; only the gradient all-reduce keeps their weights equal.
     assert info["replicas_in_sync"] is True
-    lines = [json.loads(x) for x in (run_json.parent / "metrics.jsonl").read_text().splitlines()]
-    assert [r["iteration"] for r in lines] == [1, 2, 3, 4, 5, 6]  # logged once, by rank 0
-    assert sorted(p.name for p in (run_json.parent / "checkpoints").glob("*.pt")) == ["ckpt-000000003.pt", "ckpt-000000006.pt"]
+    assert [r["iteration"] for r in log_without_clock(torchrun_run)] == [1, 2, 3, 4, 5, 6]  # logged once, by rank 0
+    assert sorted(p.name for p in (torchrun_run / "checkpoints").glob("*.pt")) == ["ckpt-000000003.pt", "ckpt-000000006.pt"]
+
+
+def crash_after_checkpoint_3(run_dir, out):
+    """A copy of the run as a node failure right after checkpoint 3 leaves it: `running` with
+    nobody holding its lock, log lines past the checkpoint, no checkpoint 6."""
+    crashed = out / run_dir.parent.name / run_dir.name
+    shutil.copytree(run_dir, crashed)
+    for stale in (crashed / "checkpoints").glob("ckpt-000000006.pt*"):
+        stale.unlink()
+    info = json.loads((crashed / "run.json").read_text())
+    info.update(status="running", iteration=3, last_checkpoint="ckpt-000000003.pt")
+    (crashed / "run.json").write_text(json.dumps(info))
+    return crashed
+
+
+def final_state(run_dir):
+    return torch.load(run_dir / "checkpoints" / "ckpt-000000006.pt", weights_only=True)
+
+
+def test_a_crashed_two_rank_run_auto_resumes_on_two_ranks_bit_identically(torchrun_run, tmp_path):
+    crashed = crash_after_checkpoint_3(torchrun_run, tmp_path)
+    result = torchrun(tmp_path, "--auto-resume")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resuming" in result.stderr and "(iteration 3) on 2 ranks" in result.stderr
+    assert list(tmp_path.rglob("run.json")) == [crashed / "run.json"]  # continued, not started anew
+    info = json.loads((crashed / "run.json").read_text())
+    assert info["status"] == "completed" and info["replicas_in_sync"] is True
+    assert [(r["from_status"], r["iteration"], r["world_size"]) for r in info["resumes"]] == [("stale", 3, 2)]
+    # Every rank loaded rank 0's checkpoint 3 (weights, optimisers, streams), so the continuation
+    # is the same computation as the uninterrupted run's: equal bit for bit on CPU, not just close.
+    assert log_without_clock(crashed) == log_without_clock(torchrun_run)
+    final, reference = final_state(crashed), final_state(torchrun_run)
+    for part in ("D", "G", "noise_rng", "penalty_rng", "real"):
+        assert_equal_states(final[part], reference[part])
+    assert_equal_states(final["opt_d"]["state"], reference["opt_d"]["state"])
+
+
+def test_a_two_rank_checkpoint_continues_in_one_process_to_float_tolerance(torchrun_run, tmp_path):
+    # The ranks share one state and their shards make up the global batch, so the world size may
+    # change between resumes; only the order of float sums differs.
+    crashed = crash_after_checkpoint_3(torchrun_run, tmp_path)
+    resumed = resume(crashed)
+    assert resumed.trainer.batch_size == 16 and resumed.trainer.iteration == 3
+    assert train_run(resumed.run, resumed.trainer).info["status"] == "completed"
+    final, reference = final_state(crashed), final_state(torchrun_run)
+    for net in ("D", "G"):
+        for key, weight in reference[net].items():
+            torch.testing.assert_close(final[net][key], weight, rtol=1e-5, atol=1e-6)
+    for mine, theirs in zip(log_without_clock(crashed), log_without_clock(torchrun_run), strict=True):
+        assert mine == pytest.approx(theirs, rel=1e-5, abs=1e-6)
+
+
+def log_without_clock(run_dir):
+    return [{k: v for k, v in json.loads(x).items() if k != "seconds"} for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def assert_equal_states(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert_equal_states(a[key], b[key])
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b)
+    else:
+        assert a == b
 
 
 def test_batch_must_split_evenly_over_ranks():

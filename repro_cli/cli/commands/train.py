@@ -20,7 +20,7 @@ from repro_cli.engine.batched import NotBatchable
 from repro_cli.engine.world import SINGLE_PROCESS, world_from_env
 from repro_cli.errors import ReproError
 from repro_cli.runs.ensemble import ensemble_groups, execute_ensemble
-from repro_cli.runs.execute import describe_final_metrics, execute, set_threads, train_run
+from repro_cli.runs.execute import describe_final_metrics, execute, set_threads, train_on_every_rank
 from repro_cli.runs.resume import find_unfinished, resume
 from repro_cli.runs.signals import EXIT_PREEMPTED, stop_on_signals
 
@@ -85,9 +85,6 @@ def train(
     accel = Accel(bf16=bf16, tf32=tf32, channels_last=channels_last, compile=compile_)
     ensemble = ensemble and not accel.requested  # the vectorised ensemble has its own fused step
     if world.size > 1:
-        if resume_dir is not None or auto_resume:
-            raise ReproError("--resume/--auto-resume are not supported under torchrun yet (only rank 0's random state is "
-                             "checkpointed); resume in a single process or start a new run")
         ensemble, quiet = False, quiet or not world.is_main
         device = distributed.init_process_group(world, device)
     try:
@@ -102,7 +99,7 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
     if resume_dir is not None:
         if recipe or seed is not None or seeds is not None or auto_resume:
             raise ReproError("--resume continues one run with its own recipe and seed; drop --recipe/--seed/--seeds/--auto-resume")
-        jobs = [functools.partial(resume_one_run, resume_dir, overrides, force, device, ctx, quiet, accel=accel)]
+        jobs = [functools.partial(resume_one_run, resume_dir, overrides, force, device, ctx, quiet, world=world, accel=accel)]
     else:
         if force:
             raise ReproError("--force only applies to --resume RUN_DIR")
@@ -194,20 +191,23 @@ def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=Fal
     """One recipe x seed in its own run directory (or, with auto_resume, continuing an unfinished
     one). This is the whole per-run flow of `repro train`."""
     if auto_resume:
-        unfinished = find_unfinished(out, rec, seed)
+        # Under torchrun rank 0 looks for the run and every rank continues the one it found.
+        unfinished = distributed.decided_by_rank0(world, lambda: str(run.path) if (run := find_unfinished(out, rec, seed)) else None)
         if unfinished is not None:
-            return resume_one_run(unfinished.path, [], False, device, ctx, quiet, stop=stop, accel=accel)
+            return resume_one_run(Path(unfinished), [], False, device, ctx, quiet, stop=stop, world=world, accel=accel)
     with _progress(quiet) as (on_start, on_log):
         return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=on_log, stop=stop, world=world, accel=accel)
 
 
-def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: False, accel=NO_ACCEL):
-    resumed = resume(run_dir, overrides, force, device, ctx)
-    for warning in resumed.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}; using an older checkpoint")
-    err_console.print(f"resuming {resumed.run.path} from {resumed.checkpoint.name} (iteration {resumed.trainer.iteration})")
+def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: False, world=SINGLE_PROCESS, accel=NO_ACCEL):
+    resumed = resume(run_dir, overrides, force, device, ctx, world)
+    if resumed.run is not None:  # rank 0 (or the only process) tells
+        for warning in resumed.warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}; using an older checkpoint")
+        ranks = f" on {world.size} ranks" if world.size > 1 else ""
+        err_console.print(f"resuming {resumed.run.path} from {resumed.checkpoint.name} (iteration {resumed.trainer.iteration}){ranks}")
     with _progress(quiet) as (on_start, on_log):
-        return train_run(resumed.run, resumed.trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
+        return train_on_every_rank(resumed.run, resumed.trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
 
 
 @contextlib.contextmanager
