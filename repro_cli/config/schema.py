@@ -12,6 +12,7 @@ Sections:
   [optim]          optimiser and learning rates for both players, D steps per G step
   [train]          length, batch size, logging/checkpoint cadence
   [eval]           which metrics, how often (each a name + params, registry METRICS)
+  [speed]          CUDA speed switches: bf16 autocast, TF32, channels_last, torch.compile
 """
 
 from __future__ import annotations
@@ -96,6 +97,26 @@ class EvalSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class SpeedSpec:
+    """CUDA speed switches (engine/accel.py), all off by default; ignored with a note elsewhere.
+
+    They are part of the recipe and of its config hash when any is on: bf16 and TF32 change the
+    numbers a GPU computes (compile and channels_last may reorder float sums), so a run's record
+    must say which were used, and resuming a run with different switches is a recipe change that
+    `--resume` refuses unless `--force` (then recorded), like any other. All off adds nothing to
+    the resolved recipe, so recipes without a [speed] table keep their hashes."""
+
+    bf16: bool = False
+    tf32: bool = False
+    channels_last: bool = False
+    compile: bool = False
+
+    @property
+    def requested(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self) if getattr(self, f.name)]
+
+
+@dataclasses.dataclass(frozen=True)
 class Recipe:
     meta: Meta
     data: Component
@@ -108,6 +129,7 @@ class Recipe:
     eval: EvalSpec
     generator: Component | None = None
     fake_data: Component | None = None
+    speed: SpeedSpec = SpeedSpec()
 
     @property
     def name(self) -> str:
@@ -128,6 +150,8 @@ class Recipe:
         out["optim"] = _plain(self.optim)
         out["train"] = _plain(self.train)
         out["eval"] = {"every": self.eval.every, "metrics": [{"name": m.name, **_plain(m.params)} for m in self.eval.metrics]}
+        if self.speed.requested:
+            out["speed"] = _plain(self.speed)
         return out
 
     def config_hash(self) -> str:
@@ -148,7 +172,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-SECTIONS = ("recipe", "data", "fake_data", "generator", "discriminator", "loss", "penalty", "normalization", "optim", "train", "eval")
+SECTIONS = ("recipe", "data", "fake_data", "generator", "discriminator", "loss", "penalty", "normalization", "optim", "train", "eval", "speed")
 
 # Arguments the engine passes to factories itself; a recipe may not set them.
 INJECTED = {
@@ -216,6 +240,7 @@ def resolve(raw: Mapping[str, Any]) -> Recipe:
         optim=optim,
         train=train,
         eval=evaluation,
+        speed=build_dataclass(SpeedSpec, raw.get("speed", {}), "speed"),
     )
     _check_consistency(recipe)
     return recipe

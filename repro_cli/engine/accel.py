@@ -1,36 +1,22 @@
 """GPU speed switches for `repro train`: bf16 autocast, TF32 matmuls, channels_last, torch.compile.
 
-All off by default. They change numerics (bf16, TF32) or only pay off on CUDA, so on any other device
-they are ignored with a one-line note, and CPU runs stay exactly reproducible. They are run settings
-(recorded in run.json), not recipe settings: they do not change the config hash.
+All off by default; a recipe's [speed] table turns them on (`config.schema.SpeedSpec`) and the
+`repro train --bf16/--tf32/--channels-last/--compile` flags are shorthand for `--set speed.X=true`.
+They change numerics (bf16, TF32) or only pay off on CUDA, so on any other device they are ignored
+with a one-line note, and CPU runs stay exactly reproducible.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import torch
 
 
-@dataclasses.dataclass(frozen=True)
-class Accel:
-    bf16: bool = False
-    tf32: bool = False
-    channels_last: bool = False
-    compile: bool = False
-
-    @property
-    def requested(self) -> list[str]:
-        return [f.name for f in dataclasses.fields(self) if getattr(self, f.name)]
-
-
-NO_ACCEL = Accel()
-
-
-def apply(trainer, accel: Accel) -> list[str]:
-    """Switch on the requested speed-ups the trainer's device supports; returns one-line notes
-    about what was ignored or limited."""
+def apply(trainer) -> list[str]:
+    """Switch on the speed-ups the trainer's recipe requests and its device supports; returns
+    one-line notes about what was ignored or limited."""
+    accel = trainer.recipe.speed
     if not accel.requested:
         return []
     if trainer.device.type != "cuda":

@@ -10,7 +10,6 @@ import torch
 
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
-from repro_cli.engine.accel import NO_ACCEL, Accel
 from repro_cli.engine.accel import apply as apply_accel
 from repro_cli.engine.trainer import Trainer
 from repro_cli.engine.world import SINGLE_PROCESS, World
@@ -21,7 +20,7 @@ Stop = Callable[[], bool]
 
 def execute(recipe: Recipe, seed: int, out: Path, device: str, overrides: list[str], data: DataContext | None = None,
             on_start: Callable[[Trainer, Run], None] | None = None, on_log: Callable[[dict[str, Any]], None] | None = None,
-            stop: Stop = lambda: False, world: World = SINGLE_PROCESS, accel: Accel = NO_ACCEL) -> Run | None:
+            stop: Stop = lambda: False, world: World = SINGLE_PROCESS) -> Run | None:
     """Build first (so bad data or settings fail before any directory exists), then create the
     run directory and train. Under torchrun every rank trains and rank 0 alone writes the run
     (other ranks return None); `stop` must then answer the same on every rank (`AnyRank`)."""
@@ -30,25 +29,24 @@ def execute(recipe: Recipe, seed: int, out: Path, device: str, overrides: list[s
     if world.is_main:
         ranks = {"world_size": world.size, "batch_per_rank": trainer.batch_size} if world.size > 1 else {}
         run = Run.create(out, recipe, seed, device=str(trainer.device), overrides=overrides, extra={"total_iterations": trainer.total, **ranks})
-    return train_on_every_rank(run, trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
+    return train_on_every_rank(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
 
 
-def train_on_every_rank(run: Run | None, trainer: Trainer, on_start=None, on_log=None, stop: Stop = lambda: False,
-                        accel: Accel = NO_ACCEL) -> Run | None:
+def train_on_every_rank(run: Run | None, trainer: Trainer, on_start=None, on_log=None, stop: Stop = lambda: False) -> Run | None:
     """`train_run` in a single process. Under torchrun the trainer first becomes a replica (rank
     0's weights, gradients averaged); rank 0 trains and records `run`, the other ranks (run None)
     train silently, and at the end rank 0 records whether all replicas still agree."""
     if trainer.world.size == 1:
-        return train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
+        return train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
     from repro_cli.engine import distributed
 
     distributed.distribute(trainer)
     if run is None:
-        apply_accel(trainer, accel)
+        apply_accel(trainer)
         trainer.fit(None, stop=stop)
         distributed.replicas_in_sync(trainer)
         return None
-    train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
+    train_run(run, trainer, on_start=on_start, on_log=on_log, stop=stop)
     in_sync = distributed.replicas_in_sync(trainer)
     run.update(replicas_in_sync=in_sync)
     if not in_sync:
@@ -57,13 +55,13 @@ def train_on_every_rank(run: Run | None, trainer: Trainer, on_start=None, on_log
 
 
 def train_run(run: Run, trainer: Trainer, on_start: Callable[[Trainer, Run], None] | None = None,
-              on_log: Callable[[dict[str, Any]], None] | None = None, stop: Stop = lambda: False, accel: Accel = NO_ACCEL) -> Run:
+              on_log: Callable[[dict[str, Any]], None] | None = None, stop: Stop = lambda: False) -> Run:
     """Train a new or resumed run (whose lock this process holds) until it completes, diverges or
     `stop()` asks it to checkpoint and leave; record the status. Any crash marks the run `failed`
     before re-raising."""
-    notes = apply_accel(trainer, accel)
-    if accel.requested:
-        run.update(accel={"requested": accel.requested, "device": str(trainer.device), "notes": notes})
+    notes = apply_accel(trainer)
+    if trainer.recipe.speed.requested:
+        run.update(accel={"requested": trainer.recipe.speed.requested, "device": str(trainer.device), "notes": notes})
     if on_start is not None:
         on_start(trainer, run)
     try:

@@ -15,7 +15,6 @@ from repro_cli.cli.app import app, console, err_console, handles_errors, parse_s
 from repro_cli.config.recipes import expand_patterns, load_recipe
 from repro_cli.data.base import DataContext, default_data_dir, offline_from_env
 from repro_cli.engine import distributed
-from repro_cli.engine.accel import NO_ACCEL, Accel
 from repro_cli.engine.batched import NotBatchable
 from repro_cli.engine.world import SINGLE_PROCESS, world_from_env
 from repro_cli.errors import ReproError
@@ -67,10 +66,10 @@ def train(
     resume_dir: Path = typer.Option(None, "--resume", help="Continue this run directory from its newest good checkpoint (its own recipe and seed)."),
     auto_resume: bool = typer.Option(False, "--auto-resume", help="Per recipe x seed: continue the newest unfinished run (pre-empted, failed or stale) with the same config hash in --out, else start a new one."),
     force: bool = typer.Option(False, "--force", help="With --resume: accept a changed recipe (--set) or a diverged run; the change is recorded."),
-    bf16: bool = typer.Option(False, "--bf16", help="CUDA: bf16 autocast for the step (ignored on CPU)."),
-    tf32: bool = typer.Option(False, "--tf32", help="CUDA: TF32 matmuls and convolutions (ignored on CPU)."),
-    channels_last: bool = typer.Option(False, "--channels-last", help="CUDA: channels_last memory format for conv nets (ignored on CPU)."),
-    compile_: bool = typer.Option(False, "--compile", help="CUDA: torch.compile G (and D when it has no gradient penalty); ignored on CPU."),
+    bf16: bool = typer.Option(False, "--bf16", help="CUDA: bf16 autocast for the step (= --set speed.bf16=true; ignored on CPU)."),
+    tf32: bool = typer.Option(False, "--tf32", help="CUDA: TF32 matmuls and convolutions (= --set speed.tf32=true; ignored on CPU)."),
+    channels_last: bool = typer.Option(False, "--channels-last", help="CUDA: channels_last memory format for conv nets (= --set speed.channels_last=true; ignored on CPU)."),
+    compile_: bool = typer.Option(False, "--compile", help="CUDA: torch.compile G, and D when it has no gradient penalty (= --set speed.compile=true; ignored on CPU)."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Train several seeds of a small recipe as one vectorised ensemble (same run directories and numbers as one at a time, faster); recipes that cannot be vectorised train one seed at a time."),
 ) -> None:
     """Train recipes. With no options: a quick run of the [bold]gaussian-0gp[/] recipe (2,000 of its 10,001 epochs), seed 0, on CPU.
@@ -78,28 +77,28 @@ def train(
     SIGTERM, SIGUSR1 (SLURM pre-emption) or Ctrl-C: the current step finishes, a checkpoint is written
     and the command exits with code 75 so a job script can requeue it."""
     device = resolve_device(device)
-    overrides = list(set_) + ([f"train.iterations={iterations}"] if iterations else [])
+    # The speed flags are shorthand for the recipe's [speed] table, so they are recorded and hashed like any --set.
+    speed = {"bf16": bf16, "tf32": tf32, "channels_last": channels_last, "compile": compile_}
+    overrides = list(set_) + [f"speed.{name}=true" for name, on in speed.items() if on] + ([f"train.iterations={iterations}"] if iterations else [])
     set_threads(threads or (1 if not recipe and resume_dir is None and device == "cpu" else None))
     ctx = data_context(data_dir, offline)
     world = world_from_env()
-    accel = Accel(bf16=bf16, tf32=tf32, channels_last=channels_last, compile=compile_)
-    ensemble = ensemble and not accel.requested  # the vectorised ensemble has its own fused step
     if world.size > 1:
         ensemble, quiet = False, quiet or not world.is_main
         device = distributed.init_process_group(world, device)
     try:
-        _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world, accel)
+        _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world)
     finally:
         distributed.shutdown()
 
 
-def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world, accel):
+def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world):
     if out.exists() and not out.is_dir():
         raise ReproError(f"--out {out} exists and is not a folder; choose another with --out")
     if resume_dir is not None:
         if recipe or seed is not None or seeds is not None or auto_resume:
             raise ReproError("--resume continues one run with its own recipe and seed; drop --recipe/--seed/--seeds/--auto-resume")
-        jobs = [functools.partial(resume_one_run, resume_dir, overrides, force, device, ctx, quiet, world=world, accel=accel)]
+        jobs = [functools.partial(resume_one_run, resume_dir, overrides, force, device, ctx, quiet, world=world)]
     else:
         if force:
             raise ReproError("--force only applies to --resume RUN_DIR")
@@ -113,11 +112,13 @@ def _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, 
             err_console.print(f"no --recipe: quick run of {DEFAULT_RECIPE} with --set {' '.join(DEFAULT_BUDGET)} (report Fig. 3's budget); "
                               f"the full 10,001-epoch recipe is `repro train -r {DEFAULT_RECIPE}`", highlight=False)
         pairs = [(rec, s) for rec in recipes for s in seed_list]
-        jobs = [functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world, accel=accel)
+        jobs = [functools.partial(train_one_run, rec, s, out, device, overrides, ctx, quiet, auto_resume, world=world)
                 for rec, s in pairs]
         # The ensemble creates fresh runs only: resuming goes run by run.
         if ensemble and not auto_resume:
             for group in ensemble_groups(pairs):
+                if pairs[group[0]][0].speed.requested:
+                    continue  # the vectorised ensemble has its own fused step, without the CUDA speed switches
                 ensemble_jobs = _ensemble_jobs([pairs[i] for i in group], out, device, overrides, ctx, quiet, [jobs[i] for i in group])
                 for i, job in zip(group, ensemble_jobs):
                     jobs[i] = job
@@ -186,20 +187,19 @@ def _train_ensemble(pairs, out, device, overrides, ctx, quiet, stop):
         return None
 
 
-def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=False, stop=lambda: False, world=SINGLE_PROCESS,
-                  accel=NO_ACCEL):
+def train_one_run(rec, seed, out, device, overrides, ctx, quiet, auto_resume=False, stop=lambda: False, world=SINGLE_PROCESS):
     """One recipe x seed in its own run directory (or, with auto_resume, continuing an unfinished
     one). This is the whole per-run flow of `repro train`."""
     if auto_resume:
         # Under torchrun rank 0 looks for the run and every rank continues the one it found.
         unfinished = distributed.decided_by_rank0(world, lambda: str(run.path) if (run := find_unfinished(out, rec, seed)) else None)
         if unfinished is not None:
-            return resume_one_run(Path(unfinished), [], False, device, ctx, quiet, stop=stop, world=world, accel=accel)
+            return resume_one_run(Path(unfinished), [], False, device, ctx, quiet, stop=stop, world=world)
     with _progress(quiet) as (on_start, on_log):
-        return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=on_log, stop=stop, world=world, accel=accel)
+        return execute(rec, seed, out, device, overrides, ctx, on_start=on_start, on_log=on_log, stop=stop, world=world)
 
 
-def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: False, world=SINGLE_PROCESS, accel=NO_ACCEL):
+def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: False, world=SINGLE_PROCESS):
     resumed = resume(run_dir, overrides, force, device, ctx, world)
     if resumed.run is not None:  # rank 0 (or the only process) tells
         for warning in resumed.warnings:
@@ -207,7 +207,7 @@ def resume_one_run(run_dir, overrides, force, device, ctx, quiet, stop=lambda: F
         ranks = f" on {world.size} ranks" if world.size > 1 else ""
         err_console.print(f"resuming {resumed.run.path} from {resumed.checkpoint.name} (iteration {resumed.trainer.iteration}){ranks}")
     with _progress(quiet) as (on_start, on_log):
-        return train_on_every_rank(resumed.run, resumed.trainer, on_start=on_start, on_log=on_log, stop=stop, accel=accel)
+        return train_on_every_rank(resumed.run, resumed.trainer, on_start=on_start, on_log=on_log, stop=stop)
 
 
 @contextlib.contextmanager
