@@ -30,6 +30,7 @@ from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
 from repro_cli.engine.draw_ahead import DrawAhead, can_draw_ahead
 from repro_cli.engine.batched import NotBatchable, StackedModule, check_batchable, copy_optimizer_state
+from repro_cli.engine.optimizers import FusedAdamStep
 from repro_cli.engine.penalties import input_gradient_norm
 from repro_cli.engine.trainer import Trainer
 
@@ -135,6 +136,8 @@ class EnsembleTrainer:
         make_opt, opt = R.OPTIMIZERS.get(self.recipe.optim.name), self.recipe.optim
         self.opt_d = make_opt(self.D.parameters(), lr=opt.lr_d, betas=opt.betas)
         self.opt_g = make_opt(self.G.parameters(), lr=opt.lr_g, betas=opt.betas) if self.G is not None else None
+        self.step_d = FusedAdamStep(self.opt_d)
+        self.step_g = FusedAdamStep(self.opt_g) if self.G is not None else None
         # Per-member losses: the registered loss applied to each member's scores.
         self.d_losses, self.g_losses = vmap(self.loss.discriminator), vmap(self.loss.generator)
         kinds: dict[tuple, list[EnsembleMember]] = {}
@@ -186,14 +189,14 @@ class EnsembleTrainer:
             penalty = self.penalties(points)
             self.opt_d.zero_grad(set_to_none=True)
             (d_loss + penalty).sum().backward()
-            self.opt_d.step()
+            self.step_d()
         stats = {"d_loss": d_loss.detach(), "penalty": penalty.detach(), "d_real": d_real.detach().mean(1), "d_fake": d_fake.detach().mean(1)}
         if self.G is not None:
             self.D.requires_grad_(False)
             g_loss = self.g_losses(self.D(self.sample_fake(batch)))
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.sum().backward()
-            self.opt_g.step()
+            self.step_g()
             self.D.requires_grad_(True)
             stats["g_loss"] = g_loss.detach()
         self.iteration += 1
