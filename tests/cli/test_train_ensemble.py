@@ -34,13 +34,13 @@ def test_several_seeds_train_as_an_ensemble(cli, monkeypatch):
 def test_recipes_that_differ_in_data_and_penalty_train_as_one_ensemble(cli, monkeypatch):
     _forbid(monkeypatch, "execute")
     ensembles = []
-    real_execute_ensemble = train_command.execute_ensemble
+    real_execute_ensemble = train_command.execute_ensemble_in_processes
 
     def counting(recipes, seeds, *args, **kwargs):
         ensembles.append(sorted({(r.name, s) for r, s in zip(recipes, seeds)}))
         return real_execute_ensemble(recipes, seeds, *args, **kwargs)
 
-    monkeypatch.setattr(train_command, "execute_ensemble", counting)
+    monkeypatch.setattr(train_command, "execute_ensemble_in_processes", counting)
     result = cli("train", "-r", "gaussian-nogp", "-r", "gaussian-0gp", "-r", "gaussian-nogp-large", "--seeds", "0-1", *FAST)
     assert result.exit_code == 0, result.output
     assert ensembles == [[(name, s) for name in ("gaussian-0gp", "gaussian-nogp", "gaussian-nogp-large") for s in (0, 1)]]
@@ -50,7 +50,7 @@ def test_recipes_that_differ_in_data_and_penalty_train_as_one_ensemble(cli, monk
 
 @pytest.mark.parametrize("args", [["--no-ensemble"], ["--seed", "3"]])
 def test_opting_out_or_one_seed_trains_serially(cli, monkeypatch, args):
-    _forbid(monkeypatch, "execute_ensemble")
+    _forbid(monkeypatch, "execute_ensemble_in_processes")
     seeds = [] if "--seed" in args else ["--seeds", "0,1"]
     result = cli("train", "-r", "gaussian-0gp", *seeds, *args, *FAST)
     assert result.exit_code == 0, result.output

@@ -18,7 +18,8 @@ from repro_cli.engine import distributed
 from repro_cli.engine.batched import NotBatchable
 from repro_cli.engine.world import SINGLE_PROCESS, world_from_env
 from repro_cli.errors import ReproError
-from repro_cli.runs.ensemble import ensemble_groups, execute_ensemble
+from repro_cli.runs.ensemble import ensemble_groups
+from repro_cli.runs.ensemble_processes import execute_ensemble_in_processes
 from repro_cli.runs.execute import describe_final_metrics, execute, set_threads, train_on_every_rank
 from repro_cli.runs.resume import find_unfinished, resume
 from repro_cli.runs.signals import EXIT_PREEMPTED, stop_on_signals
@@ -176,10 +177,10 @@ def _train_ensemble(pairs, out, device, overrides, ctx, quiet, stop):
     label = f"{', '.join(names)} × {len(set(seeds))} seeds"
     try:
         if quiet:
-            return execute_ensemble(recipes, seeds, out, device, overrides, ctx, stop=stop)
+            return execute_ensemble_in_processes(recipes, seeds, out, device, overrides, ctx, stop=stop)
         with progress_bar() as progress:
             task = progress.add_task(f"{escape(label)} (ensemble of {len(pairs)})", total=None, rate="-", d="-", g="-")
-            return execute_ensemble(recipes, seeds, out, device, overrides, ctx, on_start=lambda ens: progress.update(task, total=ens.total),
+            return execute_ensemble_in_processes(recipes, seeds, out, device, overrides, ctx, on_start=lambda ens: progress.update(task, total=ens.total),
                                     on_log=_progress_updater(progress, task), stop=stop)
     except NotBatchable as reason:
         if not quiet:
