@@ -61,6 +61,10 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             if STATE["debug"]:
                 raise
             raise fail(str(err).replace("\n", " "), err.exit_code) from None
+        except PermissionError as err:  # an unreadable data folder, an unwritable --out, a locked run directory
+            if STATE["debug"]:
+                raise
+            raise fail(f"cannot access {err.filename or 'a file'} ({err.strerror}); fix its permissions for this user or choose another path", 2) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
 

@@ -51,3 +51,17 @@ def test_checkpointed_stop_requeues_and_other_outcomes_do_not(tmp_path, repro_rc
     (tmp_path / "scontrol").unlink(missing_ok=True)
     assert sbatch("train.sbatch", env, "gaussian-0gp", "4").returncode == job_rc
     assert ((tmp_path / "scontrol").read_text().split() if requeued else None) == (["requeue", "78"] if requeued else None)
+
+
+@pytest.mark.parametrize(("repro_rc", "requeued", "job_rc"), [(75, True, 0), (2, False, 2)])
+def test_ddp_job_runs_each_task_as_a_rank_that_auto_resumes_and_requeues_on_75(tmp_path, repro_rc, requeued, job_rc):
+    env = {k: v for k, v in stubs(tmp_path, repro_rc).items() if k not in ("MASTER_ADDR", "MASTER_PORT")}
+    env.update(SLURM_JOB_ID="78", SLURM_PROCID="3", SLURM_NTASKS="4", SLURM_LOCALID="1")
+    (tmp_path / "bin" / "fake-repro").write_text(
+        f'#!/usr/bin/env bash\necho "$RANK $WORLD_SIZE $LOCAL_RANK $MASTER_PORT $@" >> {tmp_path}/repro\nexit {repro_rc}\n')
+    assert sbatch("ddp.sbatch", env, "cifar-sn", "2", "--threads", "4").returncode == job_rc
+    rank, size, local_rank, port, *args = (tmp_path / "repro").read_text().split()
+    assert (rank, size, local_rank, port) == ("3", "4", "1", "20078")  # torchrun's variables, from SLURM's
+    assert args[:5] == ["train", "--recipe", "cifar-sn", "--seed", "2"] and "--auto-resume" in args and args[-2:] == ["--threads", "4"]
+    scontrol = tmp_path / "scontrol"
+    assert ("requeue 78" in (scontrol.read_text() if scontrol.exists() else "")) is requeued

@@ -4,6 +4,9 @@ one clear line that says what to do, a non-zero exit, no traceback and no run di
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +37,9 @@ CASES = {
     "absurd learning rate": (["train", "--set", "optim.lr_d=1e9"], None, ["optim.lr_d", "<= 10"]),
     "bad best_mode": (["train", "--set", "train.best_mode=\"median\""], None, ["train.best_mode", "min"]),
     "malformed override": (["train", "--set", "train.iterations"], None, ["expected key=value"]),
+    "missing dataset": (["train", "-r", "mnist-0gp", "--offline"], lambda cli: ["--data-dir", _folder("empty")],
+                        ["MNIST not found", "--data-dir", "drop --offline"]),
+    "speed switch of the wrong type": (["train", "--set", "speed.bf16=\"yes\""], None, ["speed.bf16", "true/false"]),
     "missing recipe file": (["train", "-r", "nowhere/recipe.toml"], None, ["does not exist"]),
     "recipe file not TOML": (["train"], lambda cli: ["-r", write("bad.toml", "[train\niterations = 3")], ["not valid TOML"]),
     "recipe file missing sections": (["train"], lambda cli: ["-r", write("thin.toml", "[recipe]\ndescription='x'\npaper='p'\n")],
@@ -55,6 +61,11 @@ CASES = {
     "force without resume": (["train", "--force"], None, ["--force only applies to --resume"]),
     "runs of a missing folder": (["runs", "nowhere"], None, ["does not exist", "repro train"]),
 }
+
+
+def _folder(name: str) -> str:
+    Path(name).mkdir()
+    return name
 
 
 def _corrupt_run_json(run: Path) -> Path:
@@ -82,3 +93,39 @@ def test_bad_input_gives_one_clear_line_and_no_run_directory(cli, case):
     for word in words:
         assert word in output, (word, output)
     assert sorted(Path(".").rglob("run.json")) == before  # nothing new, nothing removed
+
+
+# Unreadable and unwritable folders. Root bypasses file permissions, so as root the command runs
+# with that privilege dropped (setpriv removes CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH), as a user would.
+PERMISSION_CASES = {
+    "unreadable data folder": (["-r", "mnist-0gp", "--offline", "--data-dir", "locked"], ["cannot access locked/MNIST", "Permission denied"]),
+    "unwritable --out": (["-r", "gaussian-0gp", "--out", "locked"], ["cannot create results folder locked/gaussian-0gp", "--out"]),
+    "unreadable run directory": (["--resume", "RUN"], ["cannot access", "run.json", "Permission denied"]),
+}
+
+
+def as_unprivileged_user(args: list[str]) -> list[str]:
+    command = [sys.executable, "-m", "repro_cli", *args]
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command] if os.geteuid() == 0 else command
+
+
+@pytest.mark.parametrize("case", list(PERMISSION_CASES))
+def test_unreadable_folders_give_one_clear_line_and_no_run_directory(cli, tmp_path, case):
+    args, words = PERMISSION_CASES[case]
+    if "RUN" in args:
+        args = [str(completed_run(cli)) if a == "RUN" else a for a in args]
+    locked = Path(args[args.index("--resume") + 1]) if "--resume" in args else tmp_path / "locked"
+    locked.mkdir(exist_ok=True)
+    before = sorted(tmp_path.rglob("*"))
+    locked.chmod(0)
+    try:
+        result = subprocess.run(as_unprivileged_user(["train", "--iterations", "2", "-q", *args]), cwd=tmp_path, capture_output=True,
+                                text=True, timeout=120, env={**os.environ, "REPRO_OFFLINE": "1"})
+    finally:
+        locked.chmod(0o755)
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 2, output
+    assert output.startswith("error: ") and "\n" not in output and "Traceback" not in output, output
+    for word in words:
+        assert word in output, (word, output)
+    assert sorted(tmp_path.rglob("*")) == before  # nothing created, nothing removed
