@@ -114,10 +114,19 @@ class AnyRank:
         return bool(flag.item())
 
 
+def replicated_tensors(net: torch.nn.Module) -> list[torch.Tensor]:
+    """The weights and buffers every replica must hold identically: all but BatchNorm's running
+    statistics, which each rank accumulates from its own shard and which never feed back into
+    training (BatchNorm in training mode normalises by the batch); rank 0's are the ones evaluated
+    and checkpointed."""
+    running = {id(b) for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for b in m.buffers(recurse=False)}
+    return [t.detach() for t in net.state_dict(keep_vars=True).values() if id(t) not in running]
+
+
 def replicas_in_sync(trainer) -> bool:
     """Whether every rank holds the same weights: each tensor's float64 sum, absolute sum, min and
     max, gathered from all ranks, must match exactly (any drift between replicas changes them)."""
-    params = [p.detach().double().reshape(-1) for m in (trainer.D, trainer.G) if m is not None for p in m.state_dict().values()
+    params = [p.double().reshape(-1) for m in (trainer.D, trainer.G) if m is not None for p in replicated_tensors(m)
               if p.is_floating_point()]
     summary = torch.stack([torch.stack([p.sum(), p.abs().sum(), p.min(), p.max()]) for p in params]).reshape(-1)
     gathered = [torch.empty_like(summary) for _ in range(dist.get_world_size())]

@@ -5,15 +5,38 @@ processes that torch.multiprocessing spawns can import it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import torch
 import torch.distributed as dist
+from torch import nn
 
 from repro_cli.config.recipes import load_recipe
+from repro_cli.config.validate import Range
 from repro_cli.data.base import DataContext
 from repro_cli.engine import distributed
 from repro_cli.engine.trainer import Trainer
 from repro_cli.engine.world import SINGLE_PROCESS, World
+from repro_cli.models.mlp import Activation, MLPGenerator, OutputActivation
+from repro_cli.registries import MODELS
+
+
+class BatchNormMLPGenerator(MLPGenerator):
+    """The 2-D MLP G with a BatchNorm after its first layer: a batch-dependent layer, for the test."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.net.insert(1, nn.BatchNorm1d(self.net[0].out_features))
+
+
+def batchnorm_mlp_generator(*, out_shape: tuple[int, ...], z_dim: Annotated[int, Range(ge=1)] = 2, hidden: Annotated[int, Range(ge=1)] = 64,
+                            layers: Annotated[int, Range(ge=1)] = 3, activation: Activation = "relu",
+                            output: OutputActivation = "none") -> BatchNormMLPGenerator:
+    return BatchNormMLPGenerator(z_dim, out_shape, hidden, layers, activation, output)
+
+
+if "test-batchnorm-mlp-generator" not in MODELS:
+    MODELS.register("test-batchnorm-mlp-generator")(batchnorm_mlp_generator)
 
 
 def train(job: dict, world: World = SINGLE_PROCESS) -> dict:
@@ -27,7 +50,8 @@ def train(job: dict, world: World = SINGLE_PROCESS) -> dict:
     assert status == "completed", status
     weights = {f"{name}.{k}": v.clone() for name, net in (("G", trainer.G), ("D", trainer.D)) if net is not None
                for k, v in net.state_dict().items()}
-    return {"weights": weights, "log": [{k: v for k, v in r.items() if k != "seconds"} for r in log]}
+    in_sync = distributed.replicas_in_sync(trainer) if world.size > 1 else True
+    return {"weights": weights, "log": [{k: v for k, v in r.items() if k != "seconds"} for r in log], "in_sync": in_sync}
 
 
 def replica(rank: int, size: int, store: str, jobs: dict[str, dict], out: str) -> None:

@@ -31,6 +31,9 @@ EQUIVALENCE_JOBS = {
     # The MNIST MLP GAN on the tiny IDX fixture, 0-GP on interpolates of D's probability.
     "mnist-0gp": {"recipe": "mnist-0gp", "overrides": SHORT + ["train.batch_size=16", "data.n_train=600"]},
 }
+# A G with a BatchNorm layer (registered by the worker module): a valid data-parallel run, not the
+# single-process run.
+BATCHNORM_JOB = {"recipe": "8gaussians-0gp", "overrides": SHORT + ["train.batch_size=16", "generator.name=test-batchnorm-mlp-generator"]}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,8 @@ def replicas(tmp_path_factory, mnist_root):
     sys.path.insert(0, str(Path(__file__).parent))  # spawned processes import the worker by name
     try:
         worker = importlib.import_module("distributed_replicas")
-        jobs = {name: {**job, "data_root": str(mnist_root) if "mnist" in name else None} for name, job in EQUIVALENCE_JOBS.items()}
+        jobs = {name: {**job, "data_root": str(mnist_root) if "mnist" in name else None}
+                for name, job in {**EQUIVALENCE_JOBS, "batchnorm": BATCHNORM_JOB}.items()}
         out = tmp_path_factory.mktemp("replicas")
         mp.spawn(worker.replica, args=(2, str(out / "store"), jobs, str(out)), nprocs=2)
         return {name: ([torch.load(out / f"{name}-rank{r}.pt") for r in (0, 1)], worker.train(job)) for name, job in jobs.items()}
@@ -51,6 +55,7 @@ def replicas(tmp_path_factory, mnist_root):
 @pytest.mark.parametrize("job", EQUIVALENCE_JOBS)
 def test_two_ranks_are_one_process_with_the_global_batch(replicas, job):
     (rank0, rank1), single = replicas[job]
+    assert rank0["in_sync"] and rank1["in_sync"]  # what run.json records as replicas_in_sync
     assert rank0["weights"].keys() == single["weights"].keys()
     for key, weight in single["weights"].items():
         assert torch.equal(rank0["weights"][key], rank1["weights"][key]), key  # replicas never drift
@@ -62,6 +67,16 @@ def test_two_ranks_are_one_process_with_the_global_batch(replicas, job):
         assert distributed_record.keys() == single_record.keys()
         for key, value in single_record.items():
             assert distributed_record[key] == pytest.approx(value, rel=1e-5, abs=1e-6), (distributed_record["iteration"], key)
+
+
+def test_batchnorm_replicas_agree_on_weights_and_keep_their_own_running_statistics(replicas):
+    (rank0, rank1), _ = replicas["batchnorm"]
+    running = [key for key in rank0["weights"] if "running_" in key]
+    assert running and rank0["in_sync"] and rank1["in_sync"]
+    for key, weight in rank0["weights"].items():
+        assert torch.equal(weight, rank1["weights"][key]) or key in running, key
+    # Each rank's running statistics come from its own shard; they are left out of the check.
+    assert not all(torch.equal(rank0["weights"][key], rank1["weights"][key]) for key in running)
 
 
 def test_a_shard_is_its_rows_of_the_global_draw():
