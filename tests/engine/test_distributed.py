@@ -34,6 +34,8 @@ EQUIVALENCE_JOBS = {
 # A G with a BatchNorm layer (registered by the worker module): a valid data-parallel run, not the
 # single-process run.
 BATCHNORM_JOB = {"recipe": "8gaussians-0gp", "overrides": SHORT + ["train.batch_size=16", "generator.name=test-batchnorm-mlp-generator"]}
+# A stop request that reaches rank 1 alone after iteration 3.
+STOPPED_JOB = {"recipe": "8gaussians-0gp", "overrides": SHORT + ["train.batch_size=16"], "stop_on_last_rank_at": 3}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,7 @@ def replicas(tmp_path_factory, mnist_root):
     try:
         worker = importlib.import_module("distributed_replicas")
         jobs = {name: {**job, "data_root": str(mnist_root) if "mnist" in name else None}
-                for name, job in {**EQUIVALENCE_JOBS, "batchnorm": BATCHNORM_JOB}.items()}
+                for name, job in {**EQUIVALENCE_JOBS, "batchnorm": BATCHNORM_JOB, "stopped": STOPPED_JOB}.items()}
         out = tmp_path_factory.mktemp("replicas")
         mp.spawn(worker.replica, args=(2, str(out / "store"), jobs, str(out)), nprocs=2)
         return {name: ([torch.load(out / f"{name}-rank{r}.pt") for r in (0, 1)], worker.train(job)) for name, job in jobs.items()}
@@ -55,6 +57,7 @@ def replicas(tmp_path_factory, mnist_root):
 @pytest.mark.parametrize("job", EQUIVALENCE_JOBS)
 def test_two_ranks_are_one_process_with_the_global_batch(replicas, job):
     (rank0, rank1), single = replicas[job]
+    assert rank0["status"] == rank1["status"] == single["status"] == "completed"
     assert rank0["in_sync"] and rank1["in_sync"]  # what run.json records as replicas_in_sync
     assert rank0["weights"].keys() == single["weights"].keys()
     for key, weight in single["weights"].items():
@@ -77,6 +80,12 @@ def test_batchnorm_replicas_agree_on_weights_and_keep_their_own_running_statisti
         assert torch.equal(weight, rank1["weights"][key]) or key in running, key
     # Each rank's running statistics come from its own shard; they are left out of the check.
     assert not all(torch.equal(rank0["weights"][key], rank1["weights"][key]) for key in running)
+
+
+def test_a_stop_on_one_rank_stops_every_rank_at_the_same_step(replicas):
+    (rank0, rank1), _ = replicas["stopped"]
+    assert (rank0["status"], rank0["iteration"]) == (rank1["status"], rank1["iteration"]) == ("preempted", 3)
+    assert [r["iteration"] for r in rank0["log"]] == [1, 2, 3] and rank0["in_sync"] and rank1["in_sync"]
 
 
 def test_a_shard_is_its_rows_of_the_global_draw():
