@@ -9,6 +9,10 @@ For each recipe it measures, on the current device, in fresh processes:
   serial    N seeds trained one after another with Trainer.step, seed-iterations/s
   ensemble  the same N seeds as one vectorised EnsembleTrainer, seed-iterations/s
   speedup   serial time / ensemble time
+  gp cost   for a recipe with a gradient penalty: (engine step − the same step with the penalty
+            switched off) / (n_dis × one forward+backward of D on a batch), i.e. what the penalty
+            adds in units of "one more D forward+backward" (autograd's double backward alone needs
+            about two: the input gradient with create_graph, then its backward)
   memory    peak memory that building and running the engine (one seed) or the ensemble (N seeds)
             adds to a fresh process: resident memory on CPU, allocated memory on CUDA
 
@@ -24,6 +28,7 @@ CIFAR recipes; ensemble >= 5x serial on the small 2-D recipes.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import fnmatch
 import json
@@ -104,6 +109,20 @@ def bare_loop(parts, recipe):
     return step
 
 
+def d_forward_backward(parts, recipe):
+    """The unit of the gp-cost column: one forward and backward of D on one batch of real samples
+    (gradients for D's weights, as a D step computes them)."""
+    batch, D = recipe.train.batch_size, parts.D
+
+    def step():
+        scores = D(parts.real.batch(batch))
+        D.zero_grad(set_to_none=True)
+        scores.sum().backward()
+        return scores
+
+    return step
+
+
 # --- measurements, each in a fresh process -------------------------------------------------------------
 def _peak_bytes(device: torch.device) -> int:
     if device.type == "cuda":
@@ -132,6 +151,10 @@ def _steps(kind: str, recipe, seeds: int, device: torch.device) -> list:
         return [bare_loop(build(recipe, 0, device), recipe)]
     if kind == "serial":
         return [Trainer(recipe, seed=s, device=device).step for s in range(seeds)]
+    if kind == "no_penalty":
+        return [Trainer(dataclasses.replace(recipe, penalty=dataclasses.replace(recipe.penalty, weight=0.0)), seed=0, device=device).step]
+    if kind == "d_forward_backward":
+        return [d_forward_backward(build(recipe, 0, device), recipe)]
     return [EnsembleTrainer(recipe, list(range(seeds)), device=device).step]
 
 
@@ -231,6 +254,7 @@ def benchmark_recipe(ctx, name: str, opts) -> dict:
     row["bare_it_per_s"] = round(timing["iterations"] / timing["bare"], 2)
     row["overhead"] = round(timing["engine"] / timing["bare"], 3)
     row["engine_memory_mb"] = round(isolated(ctx, peak_memory, "engine", name, *common, opts.device, opts.threads), 1)
+    row.update(penalty_cost(ctx, name, common, opts))
     if opts.seeds < 2:
         return row
     timing = isolated(ctx, time_pair, ("serial", "ensemble"), name, *common, opts.seconds, opts.repeats, opts.device, opts.threads)
@@ -242,6 +266,20 @@ def benchmark_recipe(ctx, name: str, opts) -> dict:
     row["ensemble_speedup"] = round(timing["serial"] / timing["ensemble"], 2)
     row["ensemble_memory_mb"] = round(isolated(ctx, peak_memory, "ensemble", name, *common, opts.device, opts.threads), 1)
     return row
+
+
+def penalty_cost(ctx, name: str, common: tuple, opts) -> dict:
+    """The gp-cost column (empty for a recipe without a gradient penalty)."""
+    from repro_cli.config.recipes import load_recipe
+
+    recipe = load_recipe(name, common[0])
+    if recipe.penalty.weight <= 0:
+        return {}
+    timing = isolated(ctx, time_pair, ("engine", "no_penalty", "d_forward_backward"), name, *common, opts.seconds, opts.repeats,
+                      opts.device, opts.threads)
+    if "error" in timing:
+        return {"note": f"no gp cost: {timing['error']}"}
+    return {"gp_cost_d_fb": round((timing["engine"] - timing["no_penalty"]) / (recipe.optim.n_dis * timing["d_forward_backward"]), 2)}
 
 
 def machine(opts) -> dict:
