@@ -28,8 +28,8 @@ from torch.func import vmap
 from repro_cli import registries as R
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
-from repro_cli.engine.draw_ahead import DrawAhead, can_draw_ahead
 from repro_cli.engine.batched import NotBatchable, StackedModule, check_batchable, copy_optimizer_state
+from repro_cli.engine.draw_ahead import DrawAhead, can_draw_ahead
 from repro_cli.engine.optimizers import FusedAdamStep
 from repro_cli.engine.penalties import input_gradient_norm
 from repro_cli.engine.trainer import Trainer
