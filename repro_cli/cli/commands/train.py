@@ -176,11 +176,12 @@ def _train_ensemble(pairs, out, device, overrides, ctx, quiet, stop):
     recipes, seeds = [rec for rec, _ in pairs], [s for _, s in pairs]
     names = sorted({rec.name for rec in recipes}, key=[rec.name for rec in recipes].index)
     label = f"{', '.join(names)} × {len(set(seeds))} seeds"
+    short = label if len(names) == 1 else f"{len(names)} recipes × {len(set(seeds))} seeds"  # leaves room for the bar
     try:
         if quiet:
             return execute_ensemble_in_processes(recipes, seeds, out, device, overrides, ctx, stop=stop)
         with progress_bar() as progress:
-            task = progress.add_task(f"{escape(label)} (ensemble of {len(pairs)})", total=None, rate="-", d="-", g="-")
+            task = progress.add_task(f"{escape(short)} (ensemble of {len(pairs)})", total=None, rate="-", d="-", g="-")
             return execute_ensemble_in_processes(recipes, seeds, out, device, overrides, ctx, on_start=lambda ens: progress.update(task, total=ens.total),
                                     on_log=_progress_updater(progress, task), stop=stop)
     except NotBatchable as reason:
