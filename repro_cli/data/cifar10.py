@@ -6,6 +6,7 @@ the SNGAN/BSSN code feeds them to D. Labels are not used: every CIFAR recipe is 
 
 from __future__ import annotations
 
+import functools
 import pickle
 from pathlib import Path
 from typing import Annotated, Literal
@@ -13,7 +14,6 @@ from typing import Annotated, Literal
 import numpy as np
 
 import torch
-from torchvision.datasets import CIFAR10
 
 from repro_cli.config.validate import Range
 from repro_cli.data.base import DataContext, PixelImages, TensorSource
@@ -21,16 +21,32 @@ from repro_cli.data.location import open_torchvision
 from repro_cli.errors import DataError
 from repro_cli.registries import DATA
 
-FILES = [name for name, _ in CIFAR10.train_list + CIFAR10.test_list] + [CIFAR10.meta["filename"]]
+
+def _torchvision_cifar10():
+    # Imported on use: torchvision's import pulls in torch._dynamo (~2.5 s), and every `repro`
+    # command that looks up a data source imports this module, most of them for 2-D data.
+    from torchvision.datasets import CIFAR10
+
+    return CIFAR10
 
 
-class CIFAR10WithoutChecksums(CIFAR10):
+def _files() -> list[str]:
+    cifar = _torchvision_cifar10()
+    return [name for name, _ in cifar.train_list + cifar.test_list] + [cifar.meta["filename"]]
+
+
+@functools.cache
+def _without_checksums() -> type:
     """torchvision's CIFAR10 that only checks the files exist (for re-packed or tiny test copies in
     the same pickle format); the pickle parsing is torchvision's, unchanged."""
+    cifar = _torchvision_cifar10()
 
-    train_list = [[name, None] for name, _ in CIFAR10.train_list]
-    test_list = [[name, None] for name, _ in CIFAR10.test_list]
-    meta = {**CIFAR10.meta, "md5": None}
+    class CIFAR10WithoutChecksums(cifar):
+        train_list = [[name, None] for name, _ in cifar.train_list]
+        test_list = [[name, None] for name, _ in cifar.test_list]
+        meta = {**cifar.meta, "md5": None}
+
+    return CIFAR10WithoutChecksums
 
 
 class CIFARImages(PixelImages, TensorSource):
@@ -52,9 +68,10 @@ def cifar10(
 ) -> CIFARImages:
     """CIFAR-10 images (3×32×32) of `split`; `limit` keeps the first n. `verify_checksums = false`
     accepts files whose MD5 differs from the official release (same pickle format)."""
-    loader = CIFAR10 if verify_checksums else CIFAR10WithoutChecksums
+    CIFAR10 = _torchvision_cifar10()
+    loader = CIFAR10 if verify_checksums else _without_checksums()
     dataset = open_torchvision(
-        "CIFAR-10", ctx, [f"{CIFAR10.base_folder}/{name}" for name in FILES], CIFAR10.url,
+        "CIFAR-10", ctx, [f"{CIFAR10.base_folder}/{name}" for name in _files()], CIFAR10.url,
         lambda download: loader(str(ctx.root), train=split == "train", download=download),
     )
     images = torch.from_numpy(dataset.data[:limit]).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
@@ -68,6 +85,7 @@ def write_cifar10_batches(root: Path, train: np.ndarray, test: np.ndarray) -> Pa
     root/cifar-10-batches-py: the training images split over data_batch_1..5, then test_batch and
     batches.meta. Labels are zeros. Tests and benchmarks use it to exercise the real loader without
     the real data set (such a copy needs data.verify_checksums = false)."""
+    CIFAR10 = _torchvision_cifar10()
     folder = Path(root) / CIFAR10.base_folder
     folder.mkdir(parents=True, exist_ok=True)
     chunks = np.array_split(train, len(CIFAR10.train_list))

@@ -15,7 +15,6 @@ from unittest import mock
 
 import numpy as np
 import torch
-from pytorch_fid import inception as pf_inception
 
 from repro_cli.metrics import inception_weights
 from repro_cli.metrics.inception_weights import WeightsFile
@@ -29,6 +28,8 @@ class InceptionFeatures:
     def __init__(self, weights: WeightsFile, device: torch.device, resize_input: bool = True):
         """resize_input=False skips the resize to 299 (only for inputs already ≥ 75 px, e.g. fast tests);
         values are then not comparable with anyone's FID."""
+        from pytorch_fid import inception as pf_inception  # on use: it imports torchvision (seconds)
+
         state = inception_weights.load_state_dict(weights)
         self.weights, self.device = weights, torch.device(device)
         with mock.patch.object(pf_inception, "load_state_dict_from_url", lambda *a, **k: state):

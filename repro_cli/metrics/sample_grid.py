@@ -8,7 +8,6 @@ import io
 from typing import Annotated
 
 import torch
-from torchvision.utils import save_image
 
 from repro_cli.config.validate import Range
 from repro_cli.registries import METRICS
@@ -29,6 +28,8 @@ class SampleGrid:
     def __call__(self, trainer, run) -> list[dict]:
         if run is None or trainer.G is None or not hasattr(trainer.real, "to_unit"):
             return []
+        from torchvision.utils import save_image  # on use: importing torchvision costs seconds (see data/cifar10.py)
+
         gen = torch.Generator().manual_seed(self.noise_seed)
         fixed = torch.randn(self.side * self.side, trainer.G.z_dim, generator=gen)
         walk = interpolation_noise(trainer.G.z_dim, self.side, self.side, gen)

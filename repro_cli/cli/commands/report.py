@@ -8,7 +8,9 @@ import typer
 
 from repro_cli.cli.app import app, console, err_console, handles_errors
 from repro_cli.errors import ReproError
-from repro_cli.report.render import FILE_FORMATS, rich_table
+
+# The report's modules (pandas, seaborn) are imported inside the command: every `repro` command
+# loads this module at start-up, and pandas alone costs ~0.4 s.
 
 
 @app.command()
@@ -26,6 +28,7 @@ def report(
     """Compare measured metrics with the papers' values and decide the papers' claims from the runs.
     Prints the tables and writes them (CSV, index.md, index.html) with figures (PNG) to --out."""
     from repro_cli.report.build import build_report, write_report
+    from repro_cli.report.render import FILE_FORMATS
 
     chosen = _formats(formats)
     result = build_report(runs_dirs or [Path("results")], recipes or None, papers, min_seeds)
@@ -39,6 +42,8 @@ def report(
 
 
 def _formats(requested: list[str] | None) -> list[str]:
+    from repro_cli.report.render import FILE_FORMATS
+
     allowed = ("table", *FILE_FORMATS)
     chosen = requested or ["table", "md", "csv", "html"]
     unknown = [f for f in chosen if f not in allowed]
@@ -48,6 +53,8 @@ def _formats(requested: list[str] | None) -> list[str]:
 
 
 def _print_tables(result) -> None:
+    from repro_cli.report.render import rich_table
+
     # The terminal gets the deciding columns; the files under --out have every column.
     console.print(rich_table(result.claims[["claim", "verdict", "evidence"]], "Claims (decided on seed means)"))
     console.print(rich_table(result.comparison[["source", "recipe", "metric", "measured", "n", "reported", "difference", "protocol check"]],

@@ -11,7 +11,6 @@ from repro_cli.cli.app import app, console, err_console, handles_errors, resolve
 from repro_cli.config.recipes import expand_patterns, load_recipe
 from repro_cli.config.schema import Recipe
 from repro_cli.errors import ReproError, RunDirError
-from repro_cli.plots.surface import plot_surface
 from repro_cli.runs.checkpoint import restore_trainer
 from repro_cli.runs.execute import execute
 from repro_cli.runs.rundir import RECIPE_FILE, Run, find_runs
@@ -42,6 +41,8 @@ def surface(
     """Draw D's value surface over a grid with the real and fake points, next to D* = p_r/(p_r+p_g) when
     both densities are known, write PNG and PDF into the run's figures/, and record the weighted
     |D − D*| distance in the run's metrics log."""
+    from repro_cli.plots.surface import plot_surface  # matplotlib: imported by the command that draws, not by every `repro` start
+
     device = resolve_device(device)
     if (run_dir is None) == (recipe is None):
         raise ReproError("give a RUN_DIR or --recipe NAME (one of them)")
