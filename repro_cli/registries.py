@@ -6,6 +6,8 @@ from repro_cli.registry import Registry
 MODELS = Registry("model", "repro_cli.models")
 # Batched forwards of models over an ensemble's stacked parameters (engine/batched.py), next to each model.
 BATCHED_FORMS = Registry("batched form", "repro_cli.models")
+# Closed-form loss-and-penalty gradients of a batched D (engine/closed_form.py), next to each model.
+D_GRADIENT_FORMS = Registry("closed-form D gradient", "repro_cli.models")
 DATA = Registry("data source", "repro_cli.data")
 LOSSES = Registry("loss", "repro_cli.engine.losses")
 PENALTY_POINTS = Registry("penalty point set", "repro_cli.engine.penalties")

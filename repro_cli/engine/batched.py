@@ -40,13 +40,14 @@ def check_batchable(model: nn.Module, device: torch.device) -> None:
         raise NotBatchable(f"{type(model).__name__} has {size:,} parameters; on a CPU vectorising gains nothing above {CPU_MAX_PARAMETERS:,}")
 
 
-def batched_form(model: nn.Module):
-    """The registered batched forward for exactly this model class (None if it has none). A
-    parametrised (re-normalised) model computes something else than its class's forward."""
+def registered_form(registry, model: nn.Module):
+    """The form registered in `registry` (BATCHED_FORMS, D_GRADIENT_FORMS) for exactly this model's
+    class (None if it has none). A parametrised (re-normalised) model computes something else than
+    its class's forward."""
     if any(parametrize.is_parametrized(m) for m in model.modules()):
         return None
-    for name in BATCHED_FORMS.names():
-        form = BATCHED_FORMS.get(name)
+    for name in registry.names():
+        form = registry.get(name)
         if form.module_type is type(model):
             return form
     return None
@@ -63,7 +64,7 @@ class StackedModule:
         self.params: dict[str, torch.Tensor] = params
         # A stateless copy whose parameters functional_call swaps for each member's slice.
         self.skeleton = copy.deepcopy(first).to("meta")
-        form = batched_form(first)
+        form = registered_form(BATCHED_FORMS, first)
         self._forward = (lambda p, x: form(self.skeleton, p, x)) if form else vmap(lambda p, x: functional_call(self.skeleton, p, (x,)))
 
     def __call__(self, x: torch.Tensor, members: torch.Tensor | None = None) -> torch.Tensor:

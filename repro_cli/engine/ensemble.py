@@ -29,6 +29,7 @@ from repro_cli import registries as R
 from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
 from repro_cli.engine.batched import NotBatchable, StackedModule, check_batchable, copy_optimizer_state
+from repro_cli.engine.closed_form import closed_form_d_step
 from repro_cli.engine.draw_ahead import DrawAhead, can_draw_ahead
 from repro_cli.engine.optimizers import FusedAdamStep
 from repro_cli.engine.penalties import input_gradient_norm
@@ -60,6 +61,7 @@ class PenaltyGroup:
         self.index = None if everyone else torch.tensor([m.index for m in members], dtype=torch.long, device=device)
         self.weight = torch.tensor([m.penalty.spec.weight for m in members], device=device)
         self.center = torch.tensor([m.penalty.spec.center for m in members], device=device)
+        self.points_per_pair = self.kind(members[0])[1]
 
     @staticmethod
     def kind(member: "EnsembleMember") -> tuple:
@@ -145,6 +147,8 @@ class EnsembleTrainer:
             if m.penalty.active:
                 kinds.setdefault(PenaltyGroup.kind(m), []).append(m)
         self.penalty_groups = [PenaltyGroup(group, len(self.members), self.device) for group in kinds.values()]
+        # D's gradients in closed form where D has one (no double backward), else autograd.
+        self.closed_form = closed_form_d_step(self.D, self.d_losses, self.members, self.penalty_groups)
         self.ahead = DrawAhead(self.members, self.recipe.train.batch_size, self.penalty_groups) if can_draw_ahead(self.members) else None
         self.iteration = 0
 
@@ -179,16 +183,21 @@ class EnsembleTrainer:
             penalty = penalty.index_add(0, group.index, group(self.D, group_points))
         return penalty
 
+    def d_gradients(self, real: torch.Tensor, fake: torch.Tensor, points: list[torch.Tensor]):
+        """D's loss and penalty gradients by autograd, into .grad; (d_real, d_fake, d_loss, penalty)."""
+        d_real, d_fake = self.discriminate(real, fake)
+        d_loss = self.d_losses(d_real, d_fake)
+        penalty = self.penalties(points)
+        self.opt_d.zero_grad(set_to_none=True)
+        (d_loss + penalty).sum().backward()
+        return d_real, d_fake, d_loss, penalty
+
     # --- the step: Trainer.step with a member dimension; stats are (members,) tensors ---------------
     def step(self) -> dict[str, torch.Tensor]:
         batch = self.recipe.train.batch_size
         for _ in range(self.recipe.optim.n_dis):
             real, fake, points = self.draws(batch)
-            d_real, d_fake = self.discriminate(real, fake)
-            d_loss = self.d_losses(d_real, d_fake)
-            penalty = self.penalties(points)
-            self.opt_d.zero_grad(set_to_none=True)
-            (d_loss + penalty).sum().backward()
+            d_real, d_fake, d_loss, penalty = (self.closed_form or self.d_gradients)(real, fake, points)
             self.step_d()
         stats = {"d_loss": d_loss.detach(), "penalty": penalty.detach(), "d_real": d_real.detach().mean(1), "d_fake": d_fake.detach().mean(1)}
         if self.G is not None:

@@ -68,6 +68,20 @@ def real_and_fake(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator |
     return torch.cat([real, fake])
 
 
+def _probability_derivatives(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    p = torch.sigmoid(scores)
+    slope = p * (1 - p)
+    return slope, slope * (1 - 2 * p)
+
+
+# What `gradient_of` differentiates, as (link'(f), link''(f)) of D's logits f (None: zero), for
+# the closed-form gradients of engine/closed_form.py; GradientPenalty.link is the link itself.
+LINK_DERIVATIVES: dict[str, Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]] = {
+    "probability": _probability_derivatives,
+    "logit": lambda scores: (torch.ones_like(scores), None),
+}
+
+
 def input_gradient_norm(scores: torch.Tensor, points: torch.Tensor, create_graph: bool, sample_dims: int = 1) -> torch.Tensor:
     """‖∂ scores_i / ∂ points_i‖₂ per sample (each score depends only on its own point, so one
     backward of the sum gives every sample's gradient). The first `sample_dims` dimensions index

@@ -7,7 +7,7 @@ import torch
 from torch.func import stack_module_state
 
 from repro_cli import registries as R
-from repro_cli.engine.batched import StackedModule, batched_form
+from repro_cli.engine.batched import StackedModule, registered_form
 
 
 @pytest.mark.parametrize("name,kwargs,shape", [
@@ -20,7 +20,7 @@ def test_batched_form_matches_each_member(name, kwargs, shape):
     for seed in range(3):
         torch.manual_seed(seed)
         members.append(R.MODELS.get(name)(**kwargs))
-    assert batched_form(members[0]) is R.BATCHED_FORMS.get(name)
+    assert registered_form(R.BATCHED_FORMS, members[0]) is R.BATCHED_FORMS.get(name)
     x = torch.randn(3, 5, *shape)
     stacked = StackedModule(members)
     out = stacked(x)
@@ -35,5 +35,5 @@ def test_batched_form_matches_each_member(name, kwargs, shape):
 def test_parametrised_model_has_no_batched_form():
     model = R.MODELS.get("mlp-discriminator")(in_shape=(2,), hidden=4, layers=1)
     torch.nn.utils.parametrizations.weight_norm(model.net[0])
-    assert batched_form(model) is None
+    assert registered_form(R.BATCHED_FORMS, model) is None
     assert stack_module_state([model])  # still stackable; vmap(functional_call) runs it

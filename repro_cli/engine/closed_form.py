@@ -1,0 +1,98 @@
+"""An ensemble's D step with D's gradients in closed form instead of autograd's double backward.
+
+Where D has a registered closed-form gradient (D_GRADIENT_FORMS, next to the model: the MLP's in
+models/mlp_gradients.py), the ensemble's D step is one forward over every member's real, fake and
+penalty rows, then one hand-written reverse pass that gives each member the gradient of its loss
+plus its penalty. The loss stays the registered loss: its gradient with respect to D's scores is
+taken by autograd on the scores alone (a few operations). The penalty is the one of
+engine/penalties.py, λ · mean (‖∇ₓ link(f)‖ − c)², per member: its own points, weight, centre and
+link; a member without a penalty gets zero rows and an exact zero.
+
+The result equals autograd's to float rounding (tests/engine/test_closed_form.py; the ensemble's
+member-vs-serial tests run through it).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from repro_cli.engine.batched import StackedModule, registered_form
+from repro_cli.engine.penalties import LINK_DERIVATIVES
+from repro_cli.registries import D_GRADIENT_FORMS
+
+
+class ClosedFormDStep:
+    def __init__(self, D: StackedModule, form, d_losses, members, penalty_groups):
+        self.D, self.form, self.d_losses, self.groups = D, form, d_losses, penalty_groups
+        self.n_members, self.penalised = len(members), bool(penalty_groups)
+        like = next(iter(D.params.values()))
+        specs = [m.penalty.spec for m in members]
+        self.active = torch.tensor([m.penalty.active for m in members], device=like.device)
+        self.weight = torch.tensor([s.weight if m.penalty.active else 0.0 for s, m in zip(specs, members)], dtype=like.dtype, device=like.device)
+        self.center = torch.tensor([s.center for s in specs], dtype=like.dtype, device=like.device)
+        links = {s.gradient_of for s, m in zip(specs, members) if m.penalty.active}
+        # One link for every penalised member, else chosen per member.
+        self.link = links.pop() if len(links) == 1 else None
+        self.is_probability = torch.tensor([s.gradient_of == "probability" for s in specs], device=like.device)
+
+    def _points(self, points: list[torch.Tensor]) -> torch.Tensor:
+        """Every member's penalty points (members, P, ...): zeros for members without a penalty."""
+        if len(self.groups) == 1 and self.groups[0].index is None:
+            return points[0]
+        first = points[0]
+        rows = first.new_zeros(self.n_members, *first.shape[1:])
+        for group, group_points in zip(self.groups, points):
+            rows.index_copy_(0, group.index, group_points)
+        return rows
+
+    def _link(self, scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.link is not None:
+            return LINK_DERIVATIVES[self.link](scores)
+        prob_slope, prob_curvature = LINK_DERIVATIVES["probability"](scores)
+        mask = self.is_probability[:, None]
+        return torch.where(mask, prob_slope, torch.ones_like(scores)), torch.where(mask, prob_curvature, torch.zeros_like(scores))
+
+    def __call__(self, real: torch.Tensor, fake: torch.Tensor, points: list[torch.Tensor]):
+        """Sets every stacked D parameter's .grad; returns (d_real, d_fake, d_loss, penalty) per member."""
+        batch = real.shape[1]
+        with torch.no_grad():
+            rows = [real, fake, self._points(points)] if self.penalised else [real, fake]
+            tape = self.form(self.D.skeleton, self.D.params, torch.cat(rows, 1))
+            scores = tape.scores
+        with torch.enable_grad():  # ∂loss/∂scores of the registered loss, by autograd on the scores alone
+            pair = scores[:, : 2 * batch].detach().requires_grad_(True)
+            d_loss = self.d_losses(pair[:, :batch], pair[:, batch:])
+            (score_grad,) = torch.autograd.grad(d_loss.sum(), pair)
+        with torch.no_grad():
+            if self.penalised:
+                penalty, grads = self._with_penalty(tape, scores, score_grad, batch)
+            else:
+                penalty, grads = scores.new_zeros(self.n_members), tape.backward(score_grad)
+            for name, param in self.D.params.items():
+                param.grad = grads[name]
+        return scores[:, :batch], scores[:, batch: 2 * batch], d_loss.detach(), penalty
+
+    def _with_penalty(self, tape, scores: torch.Tensor, score_grad: torch.Tensor, batch: int):
+        rows = slice(2 * batch, None)
+        slope, curvature = self._link(scores[:, rows])
+        g = tape.input_gradient(rows, slope)
+        norms = g.flatten(2).norm(dim=-1)  # (members, P)
+        distance = norms - self.center[:, None]
+        penalty = torch.where(self.active, self.weight * distance.pow(2).mean(-1), 0.0)
+        # ∂penalty/∂g = λ/P · 2(‖g‖ − c) · g/‖g‖ (zero where ‖g‖ = 0, as autograd's norm gives).
+        coeff = torch.where(norms > 0, (2 / norms.shape[1]) * self.weight[:, None] * distance / norms, 0.0)
+        coeff = torch.where(self.active[:, None], coeff, 0.0)
+        seed = (g.flatten(2) * coeff.unsqueeze(-1)).view_as(g)
+        full_grad = torch.cat([score_grad, score_grad.new_zeros(score_grad.shape[0], norms.shape[1])], 1)
+        return penalty, tape.backward(full_grad, seed.flatten(2), curvature)
+
+
+def closed_form_d_step(D: StackedModule, d_losses, members, penalty_groups) -> ClosedFormDStep | None:
+    """The closed-form D step for this ensemble, or None (autograd then) when D has no registered
+    closed form or the penalised members' point sets differ in size."""
+    form = registered_form(D_GRADIENT_FORMS, D.members[0])
+    if form is None or not form.supports(D.members[0]):
+        return None
+    if len({group.points_per_pair for group in penalty_groups}) > 1:
+        return None
+    return ClosedFormDStep(D, form, d_losses, members, penalty_groups)
