@@ -3,8 +3,8 @@
 Where D has a registered closed-form gradient (D_GRADIENT_FORMS, next to the model: the MLP's in
 models/mlp_gradients.py), the ensemble's D step is one forward over every member's real, fake and
 penalty rows, then one hand-written reverse pass that gives each member the gradient of its loss
-plus its penalty. The loss stays the registered loss: its gradient with respect to D's scores is
-taken by autograd on the scores alone (a few operations). The penalty is the one of
+plus its penalty. The loss is the registered per-sample loss (engine/losses.py), whose terms'
+derivatives give ∂loss/∂scores directly. The penalty is the one of
 engine/penalties.py, λ · mean (‖∇ₓ link(f)‖ − c)², per member: its own points, weight, centre and
 link; a member without a penalty gets zero rows and an exact zero.
 
@@ -17,13 +17,14 @@ from __future__ import annotations
 import torch
 
 from repro_cli.engine.batched import StackedModule, registered_form
+from repro_cli.engine.losses import PerSampleLoss
 from repro_cli.engine.penalties import LINK_DERIVATIVES
 from repro_cli.registries import D_GRADIENT_FORMS
 
 
 class ClosedFormDStep:
-    def __init__(self, D: StackedModule, form, d_losses, members, penalty_groups):
-        self.D, self.form, self.d_losses, self.groups = D, form, d_losses, penalty_groups
+    def __init__(self, D: StackedModule, form, loss: PerSampleLoss, members, penalty_groups):
+        self.D, self.form, self.loss, self.groups = D, form, loss, penalty_groups
         self.n_members, self.penalised = len(members), bool(penalty_groups)
         like = next(iter(D.params.values()))
         specs = [m.penalty.spec for m in members]
@@ -59,18 +60,20 @@ class ClosedFormDStep:
             rows = [real, fake, self._points(points)] if self.penalised else [real, fake]
             tape = self.form(self.D.skeleton, self.D.params, torch.cat(rows, 1))
             scores = tape.scores
-        with torch.enable_grad():  # ∂loss/∂scores of the registered loss, by autograd on the scores alone
-            pair = scores[:, : 2 * batch].detach().requires_grad_(True)
-            d_loss = self.d_losses(pair[:, :batch], pair[:, batch:])
-            (score_grad,) = torch.autograd.grad(d_loss.sum(), pair)
-        with torch.no_grad():
+            d_real, d_fake = scores[:, :batch], scores[:, batch: 2 * batch]
+            real_terms, fake_terms = self.loss.discriminator_terms(d_real, d_fake)
+            d_loss = real_terms.mean(-1) + fake_terms.mean(-1)
+            slopes = self.loss.discriminator_slopes(d_real, d_fake)
+            if self.penalised:  # the penalty rows' scores enter no loss term
+                slopes += (scores.new_zeros(scores.shape[0], scores.shape[1] - 2 * batch),)
+            score_grad = torch.cat(slopes, 1).div_(batch)
             if self.penalised:
                 penalty, grads = self._with_penalty(tape, scores, score_grad, batch)
             else:
                 penalty, grads = scores.new_zeros(self.n_members), tape.backward(score_grad)
             for name, param in self.D.params.items():
                 param.grad = grads[name]
-        return scores[:, :batch], scores[:, batch: 2 * batch], d_loss.detach(), penalty
+        return d_real, d_fake, d_loss, penalty
 
     def _with_penalty(self, tape, scores: torch.Tensor, score_grad: torch.Tensor, batch: int):
         rows = slice(2 * batch, None)
@@ -82,17 +85,18 @@ class ClosedFormDStep:
         # ∂penalty/∂g = λ/P · 2(‖g‖ − c) · g/‖g‖ (zero where ‖g‖ = 0, as autograd's norm gives).
         coeff = torch.where(norms > 0, (2 / norms.shape[1]) * self.weight[:, None] * distance / norms, 0.0)
         coeff = torch.where(self.active[:, None], coeff, 0.0)
-        seed = (g.flatten(2) * coeff.unsqueeze(-1)).view_as(g)
-        full_grad = torch.cat([score_grad, score_grad.new_zeros(score_grad.shape[0], norms.shape[1])], 1)
-        return penalty, tape.backward(full_grad, seed.flatten(2), curvature)
+        seed = g.flatten(2) * coeff.unsqueeze(-1)
+        return penalty, tape.backward(score_grad, seed, curvature)
 
 
-def closed_form_d_step(D: StackedModule, d_losses, members, penalty_groups) -> ClosedFormDStep | None:
+def closed_form_d_step(D: StackedModule, loss, members, penalty_groups) -> ClosedFormDStep | None:
     """The closed-form D step for this ensemble, or None (autograd then) when D has no registered
-    closed form or the penalised members' point sets differ in size."""
+    closed form, the loss is not a per-sample loss, or the penalised members' point sets differ in size."""
+    if not isinstance(loss, PerSampleLoss):
+        return None
     form = registered_form(D_GRADIENT_FORMS, D.members[0])
     if form is None or not form.supports(D.members[0]):
         return None
     if len({group.points_per_pair for group in penalty_groups}) > 1:
         return None
-    return ClosedFormDStep(D, form, d_losses, members, penalty_groups)
+    return ClosedFormDStep(D, form, loss, members, penalty_groups)

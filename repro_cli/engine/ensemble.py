@@ -148,7 +148,7 @@ class EnsembleTrainer:
                 kinds.setdefault(PenaltyGroup.kind(m), []).append(m)
         self.penalty_groups = [PenaltyGroup(group, len(self.members), self.device) for group in kinds.values()]
         # D's gradients in closed form where D has one (no double backward), else autograd.
-        self.closed_form = closed_form_d_step(self.D, self.d_losses, self.members, self.penalty_groups)
+        self.closed_form = closed_form_d_step(self.D, self.loss, self.members, self.penalty_groups)
         self.ahead = DrawAhead(self.members, self.recipe.train.batch_size, self.penalty_groups) if can_draw_ahead(self.members) else None
         self.iteration = 0
 

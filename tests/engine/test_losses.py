@@ -46,3 +46,17 @@ def test_generator_potential_is_the_per_point_generator_loss(name):
     scores = torch.tensor([-1.0, 0.3, 2.0])
     impl = loss(name)
     assert impl.generator_potential(scores).mean().item() == pytest.approx(impl.generator(scores).item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["ns-gan", "wgan", "hinge"])
+def test_discriminator_slopes_are_the_terms_derivatives(name):
+    # Scores on both sides of the hinge's kinks, and exactly at them (autograd's side: relu'(0) = 0).
+    d_real = torch.tensor([-3.0, -1.0, 0.2, 1.0, 2.5], dtype=torch.float64, requires_grad=True)
+    d_fake = torch.tensor([-2.5, -1.0, -0.3, 1.0, 3.0], dtype=torch.float64, requires_grad=True)
+    impl = loss(name)
+    real, fake = impl.discriminator_terms(d_real, d_fake)
+    assert impl.discriminator(d_real, d_fake).item() == pytest.approx((real.mean() + fake.mean()).item())
+    want_real, want_fake = torch.autograd.grad(real.sum() + fake.sum(), [d_real, d_fake])
+    slope_real, slope_fake = impl.discriminator_slopes(d_real.detach(), d_fake.detach())
+    torch.testing.assert_close(slope_real, want_real, rtol=1e-12, atol=0)
+    torch.testing.assert_close(slope_fake, want_fake, rtol=1e-12, atol=0)
