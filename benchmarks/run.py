@@ -9,6 +9,8 @@ For each recipe it measures, on the current device, in fresh processes:
   serial    N seeds trained one after another with Trainer.step, seed-iterations/s
   ensemble  the same N seeds as one vectorised EnsembleTrainer, seed-iterations/s
   speedup   serial time / ensemble time
+  closed    for an ensemble whose D has closed-form gradients (engine/closed_form.py): the same
+            ensemble with autograd's backward and double backward / with the closed form
   gp cost   for a recipe with a gradient penalty: (engine step − the same step with the penalty
             switched off) / (n_dis × one forward+backward of D on a batch), i.e. what the penalty
             adds in units of "one more D forward+backward" (autograd's double backward alone needs
@@ -155,7 +157,10 @@ def _steps(kind: str, recipe, seeds: int, device: torch.device) -> list:
         return [Trainer(dataclasses.replace(recipe, penalty=dataclasses.replace(recipe.penalty, weight=0.0)), seed=0, device=device).step]
     if kind == "d_forward_backward":
         return [d_forward_backward(build(recipe, 0, device), recipe)]
-    return [EnsembleTrainer(recipe, list(range(seeds)), device=device).step]
+    ensemble = EnsembleTrainer(recipe, list(range(seeds)), device=device)
+    if kind == "ensemble_autograd":
+        ensemble.closed_form = None
+    return [ensemble.step]
 
 
 def _run(steps: list, iterations: int, device: torch.device) -> float:
@@ -265,6 +270,9 @@ def benchmark_recipe(ctx, name: str, opts) -> dict:
     row["ensemble_seed_it_per_s"] = round(seed_iterations / timing["ensemble"], 2)
     row["ensemble_speedup"] = round(timing["serial"] / timing["ensemble"], 2)
     row["ensemble_memory_mb"] = round(isolated(ctx, peak_memory, "ensemble", name, *common, opts.device, opts.threads), 1)
+    timing = isolated(ctx, time_pair, ("ensemble_autograd", "ensemble"), name, *common, opts.seconds, opts.repeats, opts.device, opts.threads)
+    if "error" not in timing:
+        row["closed_form_speedup"] = round(timing["ensemble_autograd"] / timing["ensemble"], 2)
     return row
 
 
