@@ -28,6 +28,11 @@ def critic_with_arrows():  # D is a critic (no probability), G a network: one pa
     return compute_surface(Trainer(load_recipe("8gaussians-wgan-gp", TINY), seed=0), -10.0, 10.0, 30)
 
 
+@pytest.fixture(autouse=True)
+def no_kept_figures(monkeypatch):
+    monkeypatch.setattr(S, "_FIGURES", {})  # each test starts without the figures other tests kept
+
+
 def later(surface, seed: int):
     """The same surface at a later evaluation: D has moved, D* and the points have not."""
     rng = np.random.default_rng(seed)
@@ -74,7 +79,8 @@ def test_figure_content(gaussian, tmp_path):
     assert d_panel.title.get_text() == "gaussian-nogp, iteration 2\nD(x)"
     assert d_star_panel.title.get_text() == f"optimal D* = p_r/(p_r+p_g)\nweighted |D−D*| = {gaussian.distance():.4f}"
     np.testing.assert_array_equal(d_panel.contours.levels, np.linspace(0, 1, 11))  # the authors' levels
-    assert figure.colorbar.mappable is d_panel.contours and figure.colorbar.ax is figure.cax
+    assert figure.colorbar.ax is figure.cax
+    np.testing.assert_array_equal(figure.colorbar.mappable.levels, d_panel.contours.levels)
     np.testing.assert_array_equal(d_panel.real.get_xydata(), gaussian.real)
     np.testing.assert_array_equal(d_star_panel.fake.get_xydata(), gaussian.fake)
     assert [t.get_text() for t in figure.legend.get_texts()] == ["real", "fake"]
