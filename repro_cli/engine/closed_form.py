@@ -24,7 +24,8 @@ from repro_cli.registries import D_GRADIENT_FORMS
 
 class ClosedFormDStep:
     def __init__(self, D: StackedModule, form, loss: PerSampleLoss, members, penalty_groups):
-        self.D, self.form, self.loss, self.groups = D, form, loss, penalty_groups
+        self.D, self.loss, self.groups = D, loss, penalty_groups
+        self.net = form(D.skeleton, D.params)
         self.n_members, self.penalised = len(members), bool(penalty_groups)
         like = next(iter(D.params.values()))
         specs = [m.penalty.spec for m in members]
@@ -35,6 +36,7 @@ class ClosedFormDStep:
         # One link for every penalised member, else chosen per member.
         self.link = links.pop() if len(links) == 1 else None
         self.is_probability = torch.tensor([s.gradient_of == "probability" for s in specs], device=like.device)
+        self.grad_buffers = [(param, self.net.grads[name]) for name, param in D.params.items()]
 
     def _points(self, points: list[torch.Tensor]) -> torch.Tensor:
         """Every member's penalty points (members, P, ...): zeros for members without a penalty."""
@@ -58,7 +60,7 @@ class ClosedFormDStep:
         batch = real.shape[1]
         with torch.no_grad():
             rows = [real, fake, self._points(points)] if self.penalised else [real, fake]
-            tape = self.form(self.D.skeleton, self.D.params, torch.cat(rows, 1))
+            tape = self.net.forward(torch.cat(rows, 1))
             scores = tape.scores
             d_real, d_fake = scores[:, :batch], scores[:, batch: 2 * batch]
             real_terms, fake_terms = self.loss.discriminator_terms(d_real, d_fake)
@@ -71,20 +73,20 @@ class ClosedFormDStep:
                 penalty, grads = self._with_penalty(tape, scores, score_grad, batch)
             else:
                 penalty, grads = scores.new_zeros(self.n_members), tape.backward(score_grad)
-            for name, param in self.D.params.items():
-                param.grad = grads[name]
+            for param, grad in self.grad_buffers:
+                param.grad = grad
         return d_real, d_fake, d_loss, penalty
 
     def _with_penalty(self, tape, scores: torch.Tensor, score_grad: torch.Tensor, batch: int):
         rows = slice(2 * batch, None)
         slope, curvature = self._link(scores[:, rows])
         g = tape.input_gradient(rows, slope)
-        norms = g.flatten(2).norm(dim=-1)  # (members, P)
+        norms = torch.linalg.vector_norm(g.flatten(2), dim=-1)  # (members, P)
         distance = norms - self.center[:, None]
-        penalty = torch.where(self.active, self.weight * distance.pow(2).mean(-1), 0.0)
-        # ∂penalty/∂g = λ/P · 2(‖g‖ − c) · g/‖g‖ (zero where ‖g‖ = 0, as autograd's norm gives).
-        coeff = torch.where(norms > 0, (2 / norms.shape[1]) * self.weight[:, None] * distance / norms, 0.0)
-        coeff = torch.where(self.active[:, None], coeff, 0.0)
+        penalty = torch.where(self.active, self.weight * distance.square().mean(-1), 0.0)
+        # ∂penalty/∂g = λ/P · 2(‖g‖ − c) · g/‖g‖ (zero where ‖g‖ = 0, as autograd's norm gives);
+        # λ = 0 for members without a penalty, whose points are finite zeros: an exact zero.
+        coeff = torch.where(norms > 0, distance / norms, 0.0).mul_(self.weight[:, None] * (2 / norms.shape[1]))
         seed = g.flatten(2) * coeff.unsqueeze(-1)
         return penalty, tape.backward(score_grad, seed, curvature)
 

@@ -70,8 +70,8 @@ def real_and_fake(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator |
 
 def _probability_derivatives(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     p = torch.sigmoid(scores)
-    slope = p * (1 - p)
-    return slope, slope * (1 - 2 * p)
+    slope = torch.addcmul(p, p, p, value=-1)  # p(1 − p)
+    return slope, torch.addcmul(slope, slope, p, value=-2)  # p(1 − p)(1 − 2p)
 
 
 # What `gradient_of` differentiates, as (link'(f), link''(f)) of D's logits f (None: zero), for

@@ -5,6 +5,10 @@ A gradient penalty differentiates D's input gradient, so autograd runs a double 
 the cost. An MLP's backward and double backward can be written out by hand: one forward pass
 that keeps its activations, the input gradient on the penalty rows, then one reverse pass that
 carries both the loss seed and the penalty seed (~60 batched operations for all members at once).
+At this size every operation's dispatch costs about as much as its arithmetic, so the code is
+written for few operations: the layer structure and the weights' transposed views are read once
+(the optimiser updates the stacked weights in place, so the views stay current), biases and
+scales ride inside baddbmm/addcmul, and gradients accumulate into buffers kept across steps.
 
 Notation, per member (the leading dimension of every tensor), rows r and layers l = 0..L:
     a_l = h_l W_lᵀ + b_l,   h_{l+1} = act(a_l),   f = h_L W_Lᵀ + b_L      (h_0 = x, f the logit)
@@ -27,27 +31,35 @@ from repro_cli.registries import D_GRADIENT_FORMS
 
 
 class _Tanh:
-    """tanh' = 1 − h², tanh'' = −2h·tanh', both from the output h."""
+    """tanh(a) = 2·sigmoid(2a) − 1 (torch's CPU tanh is ~4x slower than its sigmoid at these sizes;
+    the two agree to ~2e-7 absolutely). The 2 of 2a is folded into the layer's baddbmm."""
+
+    pre_scale = 2.0
+    curvature_scale = -2.0  # tanh'' = −2·h·tanh'
 
     def __init__(self, module: nn.Module):
         pass
 
     @staticmethod
-    def forward(a: torch.Tensor) -> torch.Tensor:
-        # tanh(a) = 2·sigmoid(2a) − 1: torch's CPU tanh is ~4x slower than its sigmoid on these
-        # sizes (scalar libm; benchmarks/closed_form.py), and the two agree to ~2e-7 absolutely.
-        return torch.sigmoid(a.mul_(2)).mul_(2).sub_(1)
+    def forward(scaled_a: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid_(scaled_a).mul_(2).sub_(1)
 
-    def first(self, h: torch.Tensor) -> torch.Tensor:
-        return 1 - h * h
+    @staticmethod
+    def first(h: torch.Tensor) -> torch.Tensor:
+        return torch.addcmul(_ONE, h, h, value=-1)  # 1 − h²
 
-    def second(self, h: torch.Tensor, first: torch.Tensor) -> torch.Tensor | None:
-        return -2 * h * first
+    @staticmethod
+    def curvature(h: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
+        """act''(a) / curvature_scale."""
+        return h * first
 
 
 class _PiecewiseLinear:
     """ReLU and leaky ReLU: slope 1 where the output is positive, else the negative slope; no
     curvature (the second derivative is zero wherever it exists, as autograd takes it)."""
+
+    pre_scale = 1.0
+    curvature = None
 
     def __init__(self, module: nn.Module):
         self.negative_slope = getattr(module, "negative_slope", 0.0)
@@ -55,19 +67,16 @@ class _PiecewiseLinear:
 
     def first(self, h: torch.Tensor) -> torch.Tensor:
         positive = (h > 0).to(h.dtype)
-        return positive if self.negative_slope == 0 else positive * (1 - self.negative_slope) + self.negative_slope
-
-    def second(self, h: torch.Tensor, first: torch.Tensor) -> None:
-        return None
+        return positive if self.negative_slope == 0 else positive.mul_(1 - self.negative_slope).add_(self.negative_slope)
 
 
 ACTIVATION_DERIVATIVES = {nn.Tanh: _Tanh, nn.ReLU: _PiecewiseLinear, nn.LeakyReLU: _PiecewiseLinear}
+_ONE = torch.ones(())
 
 
 @D_GRADIENT_FORMS.register("mlp-discriminator")
-class MLPTape:
-    """One forward pass of the stacked MLP D on x (members, rows, features), with what the
-    closed-form backward needs. `scores` (members, rows) are D's logits."""
+class MLPGradients:
+    """The closed-form gradients of one stacked MLP D, its structure read once."""
 
     module_type = MLPDiscriminator
 
@@ -76,28 +85,49 @@ class MLPTape:
         """Every layer is Linear or an activation with registered derivatives."""
         return all(isinstance(layer, nn.Linear) or type(layer) in ACTIVATION_DERIVATIVES for layer in module.net)
 
-    def __init__(self, module: MLPDiscriminator, params: dict[str, torch.Tensor], x: torch.Tensor):
+    def __init__(self, module: MLPDiscriminator, params: dict[str, torch.Tensor]):
         layers = list(module.net.named_children())
-        self.linears = [(params[f"net.{name}.weight"], params[f"net.{name}.bias"]) for name, layer in layers if isinstance(layer, nn.Linear)]
-        self.names = [f"net.{name}" for name, layer in layers if isinstance(layer, nn.Linear)]
+        names = [f"net.{name}" for name, layer in layers if isinstance(layer, nn.Linear)]
         self.acts = [ACTIVATION_DERIVATIVES[type(layer)](layer) for _, layer in layers if not isinstance(layer, nn.Linear)]
+        # Detached views share the parameters' storage: current after every in-place update, and
+        # outside autograd (these gradients are the ones autograd would compute).
+        self.weights = [params[f"{n}.weight"].detach() for n in names]
+        self.weights_t = [w.transpose(1, 2) for w in self.weights]
+        self.bias_rows = [params[f"{n}.bias"].detach().unsqueeze(1) for n in names]
+        self.grads = {name: torch.empty_like(p) for name, p in params.items()}
+        self.grad_w = [self.grads[f"{n}.weight"] for n in names]
+        self.grad_b = [self.grads[f"{n}.bias"] for n in names]
+
+    def forward(self, x: torch.Tensor) -> "MLPTape":
+        return MLPTape(self, x)
+
+
+class MLPTape:
+    """One forward pass on x (members, rows, features) with what the backward needs; `scores`
+    (members, rows) are D's logits."""
+
+    def __init__(self, net: MLPGradients, x: torch.Tensor):
+        self.net = net
         self.h = [x.flatten(2)]  # h_0 .. h_L
         self.slopes = []  # act'(a_l), every row
-        for (weight, bias), act in zip(self.linears, self.acts):
-            h = act.forward(_mm(self.h[-1], weight.transpose(1, 2)).add_(bias.unsqueeze(1)))
+        for weight_t, bias, act in zip(net.weights_t, net.bias_rows, net.acts):
+            scale = act.pre_scale
+            h = act.forward(torch.baddbmm(bias, self.h[-1], weight_t, beta=scale, alpha=scale))
             self.h.append(h)
             self.slopes.append(act.first(h))
-        weight, bias = self.linears[-1]
-        self.scores = _mm(self.h[-1], weight.transpose(1, 2)).squeeze(-1) + bias
+        # f = h_L W_Lᵀ + b_L computed as W_L h_Lᵀ (one output column: MKL is several times
+        # faster on the transposed, wide product).
+        self.scores = torch.baddbmm(net.bias_rows[-1], net.weights[-1], self.h[-1].transpose(1, 2)).squeeze(1)
 
     def input_gradient(self, rows: slice, link_slope: torch.Tensor) -> torch.Tensor:
         """g = ∂ link(f) / ∂x on `rows` (members, len(rows), features), given u = link'(f) there."""
-        self.rows, self.u = rows, link_slope.unsqueeze(-1)
-        v = self.u * self.linears[-1][0]  # v_L (an outer product)
+        net = self.net
+        self.rows, self.u = rows, link_slope
+        v = link_slope.unsqueeze(-1) * net.weights[-1]  # v_L, an outer product
         self.v, self.deltas = [v], []
-        for (weight, _), slope in zip(reversed(self.linears[:-1]), reversed(self.slopes)):
-            delta = v * slope[:, rows]
-            v = _mm(delta, weight)
+        for l in reversed(range(len(net.acts))):
+            delta = v * self.slopes[l][:, rows]
+            v = _mm(delta, net.weights[l])
             self.deltas.append(delta)
             self.v.append(v)
         self.deltas.reverse()  # δ_0 .. δ_{L-1}
@@ -108,49 +138,57 @@ class MLPTape:
                  link_curvature: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """∂loss/∂(each weight and bias), given ∂loss/∂f (members, rows) on every row and, after
         `input_gradient`, ∂loss/∂g on its rows and link''(f) there (None for a linear link).
-        The double backward's share of ∂loss/∂f is added into `score_grad` in place."""
-        rows, L = getattr(self, "rows", None), len(self.linears) - 1
-        grads: dict[str, torch.Tensor] = {}
+        The double backward's share of ∂loss/∂f is added into `score_grad` in place. The returned
+        tensors are the net's buffers, overwritten by the next backward."""
+        net, rows, L = self.net, getattr(self, "rows", None), len(self.net.acts)
         extra_a = [None] * L  # the double backward's contribution at each a_l (penalty rows)
-        score_grad = score_grad.unsqueeze(-1)
-        if input_grad_seed is not None:
+        penalised = input_grad_seed is not None
+        if penalised:
             v_bar = input_grad_seed  # ∂loss/∂v_0
-            for l, (weight, _) in enumerate(self.linears[:-1]):
-                grads[f"{self.names[l]}.weight"] = _mm(self.deltas[l].transpose(1, 2), v_bar)
-                delta_bar = _mm(v_bar, weight.transpose(1, 2))
+            for l, act in enumerate(net.acts):
+                _mm_into(net.grad_w[l], self.deltas[l].transpose(1, 2), v_bar)
+                delta_bar = torch.bmm(v_bar, net.weights_t[l])
                 slope = self.slopes[l][:, rows]
                 v_bar = delta_bar * slope  # ∂loss/∂v_{l+1}
-                curvature = self.acts[l].second(self.h[l + 1][:, rows], slope)
-                if curvature is not None:
-                    extra_a[l] = delta_bar.mul_(self.v[l + 1]).mul_(curvature)
-            weight_out = self.linears[-1][0]
-            grads[f"{self.names[L]}.weight"] = _mm(self.u.transpose(1, 2), v_bar)
+                if act.curvature is not None:
+                    extra_a[l] = delta_bar.mul_(self.v[l + 1]).mul_(act.curvature(self.h[l + 1][:, rows], slope))
+            torch.bmm(self.u.unsqueeze(1), v_bar, out=net.grad_w[L])
             if link_curvature is not None:
-                u_bar = _mm(v_bar, weight_out.transpose(1, 2))
-                score_grad[:, rows] += u_bar * link_curvature.unsqueeze(-1)
+                u_bar = torch.bmm(net.weights[L], v_bar.transpose(1, 2)).squeeze(1)  # as W_L v̄ᵀ, see scores
+                score_grad[:, rows].addcmul_(u_bar, link_curvature)
         # The ordinary backward through the forward pass, joined by the extra terms.
-        weight_out = self.linears[-1][0]
-        _accumulate(grads, f"{self.names[L]}.weight", _mm(score_grad.transpose(1, 2), self.h[L]))
-        grads[f"{self.names[L]}.bias"] = score_grad.sum(1)
-        h_bar = score_grad * weight_out  # an outer product
+        f_bar = score_grad.unsqueeze(1)  # (members, 1, rows)
+        if penalised:
+            net.grad_w[L].baddbmm_(f_bar, self.h[L])
+        else:
+            torch.bmm(f_bar, self.h[L], out=net.grad_w[L])
+        torch.sum(score_grad, 1, keepdim=True, out=net.grad_b[L])
+        h_bar = score_grad.unsqueeze(-1) * net.weights[L]  # an outer product
         for l in reversed(range(L)):
             a_bar = h_bar.mul_(self.slopes[l])
             if extra_a[l] is not None:
-                a_bar[:, rows] += extra_a[l]
-            _accumulate(grads, f"{self.names[l]}.weight", _mm(a_bar.transpose(1, 2), self.h[l]))
-            grads[f"{self.names[l]}.bias"] = a_bar.sum(1)
+                a_bar[:, rows].add_(extra_a[l], alpha=net.acts[l].curvature_scale)
+            _mm_into(net.grad_w[l], a_bar.transpose(1, 2), self.h[l], accumulate=penalised)
+            torch.sum(a_bar, 1, out=net.grad_b[l])
             if l:
-                h_bar = _mm(a_bar, self.linears[l][0])
-        return grads
+                h_bar = torch.bmm(a_bar, net.weights[l])
+        return net.grads
 
 
 def _mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Batched a @ b, contiguous. A narrow product (fewer columns than rows: a 2-D net's input
-    layer, the logit layer) runs several times faster as (bᵀ aᵀ)ᵀ in MKL's batched gemm."""
+    """Batched a @ b. A narrow product (fewer columns than rows: a 2-D net's input layer) runs
+    several times faster as (bᵀ aᵀ)ᵀ in MKL's batched gemm (returned as that transposed view)."""
     if b.shape[-1] < a.shape[-2]:
-        return torch.bmm(b.transpose(1, 2), a.transpose(1, 2)).transpose(1, 2).contiguous()
+        return torch.bmm(b.transpose(1, 2), a.transpose(1, 2)).transpose(1, 2)
     return torch.bmm(a, b)
 
 
-def _accumulate(grads: dict[str, torch.Tensor], name: str, value: torch.Tensor) -> None:
-    grads[name] = grads[name].add_(value) if name in grads else value
+def _mm_into(out: torch.Tensor, a: torch.Tensor, b: torch.Tensor, accumulate: bool = False) -> None:
+    """out = a @ b (or out += a @ b), batched, with _mm's narrow-product rule."""
+    if b.shape[-1] < a.shape[-2]:
+        product = torch.bmm(b.transpose(1, 2), a.transpose(1, 2)).transpose(1, 2)
+        out.add_(product) if accumulate else out.copy_(product)
+    elif accumulate:
+        out.baddbmm_(a, b)
+    else:
+        torch.bmm(a, b, out=out)

@@ -9,7 +9,7 @@ from repro_cli import registries as R
 from repro_cli.engine.batched import StackedModule, registered_form
 from repro_cli.engine.penalties import LINK_DERIVATIVES
 from repro_cli.models.mlp import mlp_discriminator
-from repro_cli.models.mlp_gradients import MLPTape
+from repro_cli.models.mlp_gradients import MLPGradients
 
 MEMBERS, BATCH = 3, 5
 
@@ -44,7 +44,7 @@ def test_tape_equals_autograd_double_backward(activation, layers, link_name):
     link = torch.sigmoid if link_name == "probability" else (lambda t: t)
     scores, g, expected = _autograd(stacked, x, rows, link, score_seed, grad_seed)
 
-    tape = MLPTape(stacked.skeleton, stacked.params, x)
+    tape = MLPGradients(stacked.skeleton, stacked.params).forward(x)
     torch.testing.assert_close(tape.scores, scores, rtol=1e-12, atol=1e-12)
     slope, curvature = LINK_DERIVATIVES[link_name](tape.scores[:, rows])
     torch.testing.assert_close(tape.input_gradient(rows, slope), g, rtol=1e-12, atol=1e-12)
@@ -61,7 +61,7 @@ def test_tape_without_penalty_is_the_plain_backward():
     params = {k: v.detach().clone().requires_grad_(True) for k, v in stacked.params.items()}
     scores = R.BATCHED_FORMS.get("mlp-discriminator")(stacked.skeleton, params, x)
     expected = torch.autograd.grad((scores * score_seed).sum(), list(params.values()))
-    grads = MLPTape(stacked.skeleton, stacked.params, x).backward(score_seed)
+    grads = MLPGradients(stacked.skeleton, stacked.params).forward(x).backward(score_seed)
     for (name, want) in zip(params, expected):
         torch.testing.assert_close(grads[name], want, rtol=1e-10, atol=1e-12)
 
@@ -70,11 +70,11 @@ def test_images_are_flattened_like_the_model():
     stacked = _stacked("lrelu", 2, in_shape=(1, 3, 3))
     x = torch.randn(MEMBERS, 2 * BATCH, 1, 3, 3, dtype=torch.float64)
     scores = R.BATCHED_FORMS.get("mlp-discriminator")(stacked.skeleton, stacked.params, x)
-    torch.testing.assert_close(MLPTape(stacked.skeleton, stacked.params, x).scores, scores)
+    torch.testing.assert_close(MLPGradients(stacked.skeleton, stacked.params).forward(x).scores, scores)
 
 
 def test_registered_for_the_mlp_discriminator_only():
     net = mlp_discriminator(in_shape=(2,), hidden=4, layers=2, activation="tanh")
-    assert registered_form(R.D_GRADIENT_FORMS, net) is MLPTape and MLPTape.supports(net)
+    assert registered_form(R.D_GRADIENT_FORMS, net) is MLPGradients and MLPGradients.supports(net)
     net.net[1] = torch.nn.Sigmoid()  # an activation without registered derivatives
-    assert not MLPTape.supports(net)
+    assert not MLPGradients.supports(net)
