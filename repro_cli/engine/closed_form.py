@@ -4,9 +4,9 @@ Where D has a registered closed-form gradient (D_GRADIENT_FORMS, next to the mod
 models/mlp_gradients.py), the ensemble's D step is one forward over every member's real, fake and
 penalty rows, then one hand-written reverse pass that gives each member the gradient of its loss
 plus its penalty. The loss is the registered per-sample loss (engine/losses.py), whose terms'
-derivatives give ∂loss/∂scores directly. The penalty is the one of
-engine/penalties.py, λ · mean (‖∇ₓ link(f)‖ − c)², per member: its own points, weight, centre and
-link; a member without a penalty gets zero rows and an exact zero.
+derivatives give ∂loss/∂scores directly. The penalty is engine/penalties.py's
+λ · mean (‖∇ₓ link(f)‖ − c)², per member: its own points, weight, centre and link; a member
+without a penalty gets rows of zero points and an exact zero.
 
 The result equals autograd's to float rounding (tests/engine/test_closed_form.py; the ensemble's
 member-vs-serial tests run through it).
@@ -30,7 +30,7 @@ class ClosedFormDStep:
         like = next(iter(D.params.values()))
         specs = [m.penalty.spec for m in members]
         self.active = torch.tensor([m.penalty.active for m in members], device=like.device)
-        self.weight = torch.tensor([s.weight if m.penalty.active else 0.0 for s, m in zip(specs, members)], dtype=like.dtype, device=like.device)
+        self.weight = torch.tensor([s.weight for s in specs], dtype=like.dtype, device=like.device)  # 0 without a penalty
         self.center = torch.tensor([s.center for s in specs], dtype=like.dtype, device=like.device)
         links = {s.gradient_of for s, m in zip(specs, members) if m.penalty.active}
         # One link for every penalised member, else chosen per member.
