@@ -25,7 +25,6 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from repro_cli.runs.atomic import atomic_write_bytes
 from repro_cli.surface import Surface
 
 LEVELS = np.linspace(0, 1, 11)  # the authors' levels 0:0.1:1
@@ -188,6 +187,6 @@ def plot_surface(surface: Surface, title: str, stem: Path) -> list[Path]:
     figure.draw(surface, title)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    atomic_write_bytes(paths[0], figure.png())
-    atomic_write_bytes(paths[1], figure.pdf())
+    paths[0].write_bytes(figure.png())
+    paths[1].write_bytes(figure.pdf())
     return paths
