@@ -176,6 +176,7 @@ class SurfaceFigure:
 
 
 _FIGURES: dict[Layout, SurfaceFigure] = {}  # one per layout in this process, redrawn at each evaluation
+KEPT_FIGURES = 4  # a few MB each; a process rarely draws more than one or two layouts
 
 
 def plot_surface(surface: Surface, title: str, stem: Path) -> list[Path]:
@@ -183,6 +184,8 @@ def plot_surface(surface: Surface, title: str, stem: Path) -> list[Path]:
     layout = Layout.of(surface)
     figure = _FIGURES.get(layout)
     if figure is None:
+        if len(_FIGURES) >= KEPT_FIGURES:
+            del _FIGURES[next(iter(_FIGURES))]  # the oldest
         figure = _FIGURES[layout] = SurfaceFigure(layout)
     figure.draw(surface, title)
     stem.parent.mkdir(parents=True, exist_ok=True)

@@ -129,6 +129,13 @@ def test_one_figure_per_layout_is_kept(gaussian, critic_with_arrows, tmp_path):
     assert figure.cax in figure.data_artists()  # free levels: the colour scale is redrawn each time
 
 
+def test_at_most_a_few_figures_are_kept(gaussian, tmp_path):
+    for i in range(S.KEPT_FIGURES + 2):  # each range of the grid is another layout
+        S.plot_surface(dataclasses.replace(gaussian, xs=gaussian.xs + i), f"{i}", tmp_path / f"{i}")
+    assert len(S._FIGURES) == S.KEPT_FIGURES
+    assert S.Layout.of(dataclasses.replace(gaussian, xs=gaussian.xs + S.KEPT_FIGURES + 1)) in S._FIGURES  # the newest stays
+
+
 def test_a_long_title_shrinks_to_stay_inside_the_figure(gaussian):
     figure = S.SurfaceFigure(S.Layout.of(gaussian))
     figure.draw(gaussian, "8gaussians-0gp-sample-with-a-much-longer-name (seed 12), iteration 1000000")
