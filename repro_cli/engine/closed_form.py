@@ -36,7 +36,14 @@ class ClosedFormDStep:
         # One link for every penalised member, else chosen per member.
         self.link = links.pop() if len(links) == 1 else None
         self.is_probability = torch.tensor([s.gradient_of == "probability" for s in specs], device=like.device)
+        self._scale, self._scale_for = None, None
         self.grad_buffers = [(param, self.net.grads[name]) for name, param in D.params.items()]
+
+    def _seed_scale(self, n_points: int) -> torch.Tensor:
+        """2λ/P per member, as a column (made once per number of points)."""
+        if self._scale_for != n_points:
+            self._scale, self._scale_for = (self.weight * (2 / n_points))[:, None], n_points
+        return self._scale
 
     def _points(self, points: list[torch.Tensor]) -> torch.Tensor:
         """Every member's penalty points (members, P, ...): zeros for members without a penalty."""
@@ -58,7 +65,9 @@ class ClosedFormDStep:
     def __call__(self, real: torch.Tensor, fake: torch.Tensor, points: list[torch.Tensor]):
         """Sets every stacked D parameter's .grad; returns (d_real, d_fake, d_loss, penalty) per member."""
         batch = real.shape[1]
-        with torch.no_grad():
+        # inference_mode, not no_grad: nothing here is ever differentiated, and skipping autograd's
+        # version-counter and view bookkeeping makes each of the step's ~90 small operations cheaper.
+        with torch.inference_mode():
             rows = [real, fake, self._points(points)] if self.penalised else [real, fake]
             tape = self.net.forward(torch.cat(rows, 1))
             scores = tape.scores
@@ -86,7 +95,7 @@ class ClosedFormDStep:
         penalty = torch.where(self.active, self.weight * distance.square().mean(-1), 0.0)
         # ∂penalty/∂g = λ/P · 2(‖g‖ − c) · g/‖g‖ (zero where ‖g‖ = 0, as autograd's norm gives);
         # λ = 0 for members without a penalty, whose points are finite zeros: an exact zero.
-        coeff = torch.where(norms > 0, distance / norms, 0.0).mul_(self.weight[:, None] * (2 / norms.shape[1]))
+        coeff = torch.where(norms > 0, distance / norms, 0.0).mul_(self._seed_scale(norms.shape[1]))
         seed = g.flatten(2) * coeff.unsqueeze(-1)
         return penalty, tape.backward(score_grad, seed, curvature)
 
