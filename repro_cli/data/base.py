@@ -91,12 +91,21 @@ class TensorSource(DataSource):
         ensemble draws many iterations ahead)."""
         if n > self.size:
             raise ValueError(f"batch size {n} exceeds the {self.size} samples of this data set")
-        parts = []
+        parts, per_epoch = [], self.size // n
         while k > 0:
             if self.position + n > self.size:
                 self.order = torch.randperm(self.size, generator=self.rng)
                 self.position = 0
                 self.epoch += 1
+            if self.position == 0 and k >= 2 * per_epoch:
+                # Several whole epochs (the ensemble draws ~200 at a time): their orders in one
+                # reshape, drawn from the generator exactly as epoch-by-epoch would draw them.
+                epochs = k // per_epoch
+                orders = [self.order] + [torch.randperm(self.size, generator=self.rng) for _ in range(epochs - 1)]
+                parts.append(torch.stack(orders)[:, : per_epoch * n].reshape(-1, n))
+                self.order, self.position, self.epoch = orders[-1], per_epoch * n, self.epoch + epochs - 1
+                k -= epochs * per_epoch
+                continue
             take = min(k, (self.size - self.position) // n)
             parts.append(self.order[self.position:self.position + take * n].view(take, n))
             self.position += take * n
