@@ -36,6 +36,7 @@ class ClosedFormDStep:
         # One link for every penalised member, else chosen per member.
         self.link = links.pop() if len(links) == 1 else None
         self.is_probability = torch.tensor([s.gradient_of == "probability" for s in specs], device=like.device)
+        self.center_column, self.zero = self.center[:, None], like.new_zeros(())
         self._scale, self._scale_for = None, None
         self.grad_buffers = [(param, self.net.grads[name]) for name, param in D.params.items()]
 
@@ -90,13 +91,14 @@ class ClosedFormDStep:
         rows = slice(2 * batch, None)
         slope, curvature = self._link(scores[:, rows])
         g = tape.input_gradient(rows, slope)
-        norms = torch.linalg.vector_norm(g.flatten(2), dim=-1)  # (members, P)
-        distance = norms - self.center[:, None]
-        penalty = torch.where(self.active, self.weight * distance.square().mean(-1), 0.0)
+        g = g.flatten(2)
+        norms = torch.linalg.vector_norm(g, dim=-1)  # (members, P)
+        distance = norms - self.center_column
+        penalty = torch.where(self.active, distance.square().mean(-1).mul_(self.weight), self.zero)
         # ∂penalty/∂g = λ/P · 2(‖g‖ − c) · g/‖g‖ (zero where ‖g‖ = 0, as autograd's norm gives);
         # λ = 0 for members without a penalty, whose points are finite zeros: an exact zero.
-        coeff = torch.where(norms > 0, distance / norms, 0.0).mul_(self._seed_scale(norms.shape[1]))
-        seed = g.flatten(2) * coeff.unsqueeze(-1)
+        coeff = torch.where(norms > 0, distance / norms, self.zero).mul_(self._seed_scale(norms.shape[1]))
+        seed = g * coeff.unsqueeze(-1)
         return penalty, tape.backward(score_grad, seed, curvature)
 
 
