@@ -1,4 +1,5 @@
 import json
+import stat
 
 from repro_cli.runs.atomic import append_line, atomic_write_json, read_jsonl
 
@@ -8,6 +9,13 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     atomic_write_json(tmp_path / "a.json", {"x": 2})
     assert json.loads((tmp_path / "a.json").read_text()) == {"x": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_atomic_write_gives_a_plain_new_files_mode(tmp_path):
+    # Readable by whoever could read a file written with open() (a cluster group), not mkstemp's 0600.
+    atomic_write_json(tmp_path / "run.json", {"x": 1})
+    (tmp_path / "plain.txt").write_text("x")
+    assert stat.S_IMODE((tmp_path / "run.json").stat().st_mode) == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode)
 
 
 def test_a_torn_last_line_is_ignored(tmp_path):
