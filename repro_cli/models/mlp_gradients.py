@@ -4,7 +4,7 @@ A gradient penalty differentiates D's input gradient, so autograd runs a double 
 2-D recipes that is ~480 tiny operations per ensemble step, and their dispatch, not arithmetic, is
 the cost. An MLP's backward and double backward can be written out by hand: one forward pass
 that keeps its activations, the input gradient on the penalty rows, then one reverse pass that
-carries both the loss seed and the penalty seed (~60 batched operations for all members at once).
+carries both the loss seed and the penalty seed (~90 batched operations per D step for all members).
 At this size every operation's dispatch costs about as much as its arithmetic, so the code is
 written for few operations: the layer structure and the weights' transposed views are read once
 (the optimiser updates the stacked weights in place, so the views stay current), biases and
@@ -178,19 +178,22 @@ class MLPTape:
         return net.grads
 
 
+def _narrow(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return b.shape[-1] < a.shape[-2]
+
+
 def _mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Batched a @ b. A narrow product (fewer columns than rows: a 2-D net's input layer) runs
     several times faster as (bᵀ aᵀ)ᵀ in MKL's batched gemm (returned as that transposed view)."""
-    if b.shape[-1] < a.shape[-2]:
+    if _narrow(a, b):
         return torch.bmm(b.transpose(1, 2), a.transpose(1, 2)).transpose(1, 2)
     return torch.bmm(a, b)
 
 
 def _mm_into(out: torch.Tensor, a: torch.Tensor, b: torch.Tensor, accumulate: bool = False) -> None:
     """out = a @ b (or out += a @ b), batched, with _mm's narrow-product rule."""
-    if b.shape[-1] < a.shape[-2]:
-        product = torch.bmm(b.transpose(1, 2), a.transpose(1, 2)).transpose(1, 2)
-        out.add_(product) if accumulate else out.copy_(product)
+    if _narrow(a, b):
+        out.add_(_mm(a, b)) if accumulate else out.copy_(_mm(a, b))
     elif accumulate:
         out.baddbmm_(a, b)
     else:
