@@ -73,8 +73,7 @@ class ClosedFormDStep:
             tape = self.net.forward(torch.cat(rows, 1))
             scores = tape.scores
             d_real, d_fake = scores[:, :batch], scores[:, batch: 2 * batch]
-            real_terms, fake_terms = self.loss.discriminator_terms(d_real, d_fake)
-            d_loss = real_terms.mean(-1) + fake_terms.mean(-1)
+            d_loss = self.loss.discriminator(d_real, d_fake)  # one per member
             slopes = self.loss.discriminator_slopes(d_real, d_fake)
             if self.penalised:  # the penalty rows' scores enter no loss term
                 slopes += (scores.new_zeros(scores.shape[0], scores.shape[1] - 2 * batch),)

@@ -23,8 +23,10 @@ class PerSampleLoss:
     """D minimises mean(real_term(D(x))) + mean(fake_term(D(G(z))))."""
 
     def discriminator(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+        """Means over the last dimension: a scalar for a batch of scores, one loss per member for
+        an ensemble's (members, batch) scores."""
         real, fake = self.discriminator_terms(d_real, d_fake)
-        return real.mean() + fake.mean()
+        return real.mean(-1) + fake.mean(-1)
 
     def discriminator_terms(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError

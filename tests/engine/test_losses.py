@@ -60,3 +60,14 @@ def test_discriminator_slopes_are_the_terms_derivatives(name):
     slope_real, slope_fake = impl.discriminator_slopes(d_real.detach(), d_fake.detach())
     torch.testing.assert_close(slope_real, want_real, rtol=1e-12, atol=0)
     torch.testing.assert_close(slope_fake, want_fake, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name", ["ns-gan", "wgan", "hinge"])
+def test_discriminator_of_stacked_scores_is_each_members_loss(name):
+    # An ensemble's (members, batch) scores give one loss per member, each the loss of its own batch.
+    d_real, d_fake = torch.randn(3, 5), torch.randn(3, 5)
+    impl = loss(name)
+    per_member = impl.discriminator(d_real, d_fake)
+    assert per_member.shape == (3,)
+    for i in range(3):
+        assert per_member[i].item() == pytest.approx(impl.discriminator(d_real[i], d_fake[i]).item(), rel=1e-6)
