@@ -11,7 +11,9 @@ A run draws this figure at every evaluation and a 2-D sweep draws hundreds of th
   the titles and (empty) axis labels at fixed offsets, so no draw measures tick labels to place them;
   the points are a Line2D's markers (a collection is written point by point into the PDF);
 * the PNG is blitted: the frame (everything but the data) is rendered once into an Agg buffer,
-  restored for each evaluation, and only the data is drawn on top. The PDF is a full vector draw.
+  restored for each evaluation, and only the data is drawn on top. The PDF is a full vector draw,
+  about twice the PNG's cost, so a run writes it for its final evaluation only (the value-surface
+  metric's `pdf` setting; `repro surface` always writes both).
 """
 
 from __future__ import annotations
@@ -179,8 +181,8 @@ _FIGURES: dict[Layout, SurfaceFigure] = {}  # one per layout in this process, re
 KEPT_FIGURES = 4  # a few MB each; a process rarely draws more than one or two layouts
 
 
-def plot_surface(surface: Surface, title: str, stem: Path) -> list[Path]:
-    """Write <stem>.png and <stem>.pdf; returns both paths."""
+def plot_surface(surface: Surface, title: str, stem: Path, pdf: bool = True) -> list[Path]:
+    """Write <stem>.png and (with `pdf`) <stem>.pdf; returns the paths written."""
     layout = Layout.of(surface)
     figure = _FIGURES.get(layout)
     if figure is None:
@@ -189,7 +191,9 @@ def plot_surface(surface: Surface, title: str, stem: Path) -> list[Path]:
         figure = _FIGURES[layout] = SurfaceFigure(layout)
     figure.draw(surface, title)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    paths = [stem.with_suffix(".png")]
     paths[0].write_bytes(figure.png())
-    paths[1].write_bytes(figure.pdf())
+    if pdf:
+        paths.append(stem.with_suffix(".pdf"))
+        paths[1].write_bytes(figure.pdf())
     return paths

@@ -106,3 +106,23 @@ def test_metric_logs_the_distance_with_its_protocol():
     assert records["d_dstar_distance"]["value"] == pytest.approx(surf.distance())
     assert records["d_dstar_distance"]["protocol"]["grid"] == "25x25 over [-2.5, 4.5]^2"
     assert records["d_dstar_distance"]["protocol"]["weight"] == "p_r + p_g"
+
+
+@pytest.mark.parametrize("pdf, with_pdf", [(None, [4]), ("every", [2, 4]), ("never", [])])
+def test_figures_are_png_at_every_evaluation_and_pdf_as_asked(tmp_path, pdf, with_pdf):
+    """By default the PDF is drawn for the run's final evaluation only."""
+    from repro_cli.runs.rundir import Run
+
+    metric = '[{name = "value-surface", resolution = 12' + (f', pdf = "{pdf}"' if pdf else "") + "}]"
+    recipe = load_recipe("gaussian-0gp", ["train.iterations=4", "eval.every=2", f"eval.metrics={metric}"])
+    run = Run.create(tmp_path, recipe, 0, device="cpu", overrides=[])
+    Trainer(recipe, seed=0).fit(run)
+    figures = sorted(p.name for p in run.figure_dir.iterdir())
+    assert figures == sorted([f"surface-{it:09d}.png" for it in (2, 4)] + [f"surface-{it:09d}.pdf" for it in with_pdf])
+
+
+def test_pdf_setting_is_checked():
+    from repro_cli.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="pdf"):
+        load_recipe("gaussian-0gp", ['eval.metrics=[{name = "value-surface", pdf = "sometimes"}]'])
