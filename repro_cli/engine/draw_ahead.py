@@ -15,6 +15,7 @@ them (a checkpoint), and the next step draws a fresh chunk from there.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 
@@ -23,6 +24,18 @@ from repro_cli.data.base import TensorSource
 # Elements per member per chunk (batches and points), bounding the chunk's memory (~16 MB per member).
 CHUNK_ELEMENTS = 4_000_000
 MAX_CHUNK_STEPS = 1000
+
+
+class Draw(NamedTuple):
+    """One ensemble D step's draws, each (members, samples, ...): the real and fake batches and each
+    penalty group's points; `rows`, where drawn ahead, has every member's real, fake and penalty rows
+    side by side (zeros for a member without a penalty): the closed-form step's input, sliced from
+    a tensor made once per chunk instead of concatenated at every step."""
+
+    real: torch.Tensor
+    fake: torch.Tensor
+    points: list[torch.Tensor]
+    rows: torch.Tensor | None = None
 
 
 def can_draw_ahead(members) -> bool:
@@ -48,13 +61,13 @@ class DrawAhead:
         self.member_index = torch.arange(len(members), device=self.real_samples.device)[:, None, None]
         self.used = self.size = 0
 
-    def next(self) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-        """(real, fake, points of each penalty group) for the next D step: (members, batch, ...)."""
+    def next(self) -> Draw:
+        """The next D step's draws."""
         if self.used == self.size:
             self._draw()
         t = self.used
         self.used += 1
-        return self.real[:, t], self.fake[:, t], [p[:, t] for p in self.points]
+        return Draw(self.real[:, t], self.fake[:, t], [p[:, t] for p in self.points], self.rows[:, t])
 
     def _draw(self) -> None:
         k = self.chunk
@@ -64,7 +77,19 @@ class DrawAhead:
         self.real = self.decode(self.real_samples[self.member_index, real_idx])  # (members, k, batch, ...)
         self.fake = self.decode(self.fake_samples[self.member_index, fake_idx])
         self.points = [torch.stack([self._points(m, k) for m in group.members]) for group in self.penalty_groups]
+        self.rows = self._side_by_side()
         self.used, self.size = 0, k
+
+    def _side_by_side(self) -> torch.Tensor:
+        """Draw.rows of every step of the chunk: (members, k, rows, ...). Row-wise point sets give
+        one point per (real, fake) pair, so every penalised member has `batch` penalty rows."""
+        blocks = [self.real, self.fake]
+        if self.points:
+            penalty_rows = torch.zeros_like(self.real)
+            for group, points in zip(self.penalty_groups, self.points):
+                penalty_rows[slice(None) if group.index is None else group.index] = points
+            blocks.append(penalty_rows)
+        return torch.cat(blocks, 2)
 
     def _points(self, member, k: int) -> torch.Tensor:
         i = member.index

@@ -30,7 +30,7 @@ from repro_cli.config.schema import Recipe
 from repro_cli.data.base import DataContext
 from repro_cli.engine.batched import NotBatchable, StackedModule, check_batchable, copy_optimizer_state
 from repro_cli.engine.closed_form import closed_form_d_step
-from repro_cli.engine.draw_ahead import DrawAhead, can_draw_ahead
+from repro_cli.engine.draw_ahead import Draw, DrawAhead, can_draw_ahead
 from repro_cli.engine.optimizers import FusedAdamStep
 from repro_cli.engine.penalties import input_gradient_norm
 from repro_cli.engine.trainer import Trainer
@@ -165,14 +165,14 @@ class EnsembleTrainer:
         scores = self.D(torch.cat([real, fake], dim=1))  # D has no batch statistics (no buffers)
         return scores[:, : real.shape[1]], scores[:, real.shape[1]:]
 
-    def draws(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-        """(real, fake, each penalty group's points) of one D step, drawn ahead where possible."""
+    def draws(self, batch: int) -> Draw:
+        """One D step's draws, drawn ahead where possible."""
         if self.ahead is not None:
             return self.ahead.next()
         real = self.real_batch(batch)
         with torch.no_grad():
             fake = self.sample_fake(batch)
-        return real, fake, [group.draw_points(real, fake) for group in self.penalty_groups]
+        return Draw(real, fake, [group.draw_points(real, fake) for group in self.penalty_groups])
 
     def penalties(self, points: list[torch.Tensor]) -> torch.Tensor:
         """(members,) penalties, an exact zero for members without one (as their serial runs)."""
@@ -183,11 +183,11 @@ class EnsembleTrainer:
             penalty = penalty.index_add(0, group.index, group(self.D, group_points))
         return penalty
 
-    def d_gradients(self, real: torch.Tensor, fake: torch.Tensor, points: list[torch.Tensor]):
+    def d_gradients(self, draw: Draw):
         """D's loss and penalty gradients by autograd, into .grad; (d_real, d_fake, d_loss, penalty)."""
-        d_real, d_fake = self.discriminate(real, fake)
+        d_real, d_fake = self.discriminate(draw.real, draw.fake)
         d_loss = self.d_losses(d_real, d_fake)
-        penalty = self.penalties(points)
+        penalty = self.penalties(draw.points)
         self.opt_d.zero_grad(set_to_none=True)
         (d_loss + penalty).sum().backward()
         return d_real, d_fake, d_loss, penalty
@@ -196,8 +196,7 @@ class EnsembleTrainer:
     def step(self) -> dict[str, torch.Tensor]:
         batch = self.recipe.train.batch_size
         for _ in range(self.recipe.optim.n_dis):
-            real, fake, points = self.draws(batch)
-            d_real, d_fake, d_loss, penalty = (self.closed_form or self.d_gradients)(real, fake, points)
+            d_real, d_fake, d_loss, penalty = (self.closed_form or self.d_gradients)(self.draws(batch))
             self.step_d()
         stats = {"d_loss": d_loss.detach(), "penalty": penalty.detach(), "d_real": d_real.detach().mean(1), "d_fake": d_fake.detach().mean(1)}
         if self.G is not None:

@@ -69,12 +69,17 @@ def fit_ensemble(ensemble: EnsembleTrainer, runs: list[Run], on_log: Callable[[d
     started = time.perf_counter()
     while ensemble.iteration < total and live:
         stats = ensemble.step()
-        it, elapsed = ensemble.iteration, time.perf_counter() - started
+        it = ensemble.iteration
         logging = it % train.log_every == 0 or it == total
         # One host sync per step for all members (as Trainer.fit, which stops at the first NaN).
         finite = torch.isfinite(torch.stack([v.float() for v in stats.values()])).all(0).tolist()
-        values = {k: v.tolist() for k, v in stats.items()} if logging or not all(finite) else {}
         stopping = stop()
+        evaluating = every and it % every == 0 and it != total
+        checkpointing = stopping or (train.checkpoint_every and it % train.checkpoint_every == 0)
+        if not (logging or evaluating or checkpointing) and all(finite):
+            continue  # most steps: nothing to record for any member
+        elapsed = time.perf_counter() - started
+        values = {k: v.tolist() for k, v in stats.items()} if logging or not all(finite) else {}
         for i in list(live):
             member, run = ensemble.members[i], runs[i]
             member.elapsed = elapsed
@@ -87,14 +92,16 @@ def fit_ensemble(ensemble: EnsembleTrainer, runs: list[Run], on_log: Callable[[d
             if not finite[i]:
                 status = member._diverged(run, {k: v[i] for k, v in values.items()}, "loss")
             else:
-                if every and it % every == 0 and it != total:
+                if evaluating:
                     member._log_eval(run)
-                if stopping or (train.checkpoint_every and it % train.checkpoint_every == 0):
+                if checkpointing:
                     status = _checkpoint(member, run) or ("preempted" if stopping else None)
             if status is not None:
                 statuses[i] = status
                 live.remove(i)
+    elapsed = time.perf_counter() - started
     for i in live:
+        ensemble.members[i].elapsed = elapsed
         ensemble.members[i]._log_eval(runs[i])
         statuses[i] = _checkpoint(ensemble.members[i], runs[i]) or "completed"
     return statuses

@@ -23,10 +23,10 @@ OTHERS = {  # one recipe, several seeds
 
 def _both_ways(ensemble: EnsembleTrainer):
     """(closed-form, autograd) results on the same draws: stats and every D gradient."""
-    real, fake, points = ensemble.draws(ensemble.recipe.train.batch_size)
+    draw = ensemble.draws(ensemble.recipe.train.batch_size)
     results = []
     for step in (ensemble.closed_form, ensemble.d_gradients):
-        stats = [t.detach().clone() for t in step(real, fake, points)]
+        stats = [t.detach().clone() for t in step(draw)]
         results.append((stats, {k: p.grad.clone() for k, p in ensemble.D.params.items()}))
     return results
 
@@ -72,3 +72,13 @@ def test_activation_without_derivatives_falls_back_to_autograd():
     from repro_cli.engine.closed_form import closed_form_d_step
 
     assert closed_form_d_step(ensemble.D, ensemble.loss, ensemble.members, ensemble.penalty_groups) is None
+
+
+def test_rows_drawn_ahead_equal_the_rows_made_at_the_step():
+    recipes = [load_recipe(name, overrides) for name, overrides in MIXED]
+    ensemble = EnsembleTrainer(recipes, list(range(len(recipes))))
+    for _ in range(3):
+        draw = ensemble.draws(ensemble.recipe.train.batch_size)
+        assert draw.rows is not None and draw.rows.shape == (len(recipes), 60, 2)
+        assert torch.equal(draw.rows, ensemble.closed_form._rows(draw._replace(rows=None)))
+        assert not draw.rows[0, 40:].any()  # gaussian-nogp: zero penalty rows
