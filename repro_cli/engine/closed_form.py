@@ -29,8 +29,11 @@ class ClosedFormDStep:
         self.net = form(D.skeleton, D.params)
         self.n_members, self.penalised = len(members), bool(penalty_groups)
         like = next(iter(D.params.values()))
-        specs = [m.penalty.spec for m in members]
-        self.active = torch.tensor([m.penalty.active for m in members], device=like.device)
+        # The penalty chain runs on the first k members, up to the last one with a penalty (all of
+        # them when the penalised members come first, as runs/ensemble.py orders them).
+        self.k = 1 + max((m.index for m in members if m.penalty.active), default=-1)
+        specs = [m.penalty.spec for m in members[: self.k]]
+        self.active = torch.tensor([m.penalty.active for m in members[: self.k]], device=like.device)
         self.weight = torch.tensor([s.weight for s in specs], dtype=like.dtype, device=like.device)  # 0 without a penalty
         self.center = torch.tensor([s.center for s in specs], dtype=like.dtype, device=like.device)
         links = {s.gradient_of for s, m in zip(specs, members) if m.penalty.active}
@@ -38,6 +41,7 @@ class ClosedFormDStep:
         self.link = links.pop() if len(links) == 1 else None
         self.is_probability = torch.tensor([s.gradient_of == "probability" for s in specs], device=like.device)
         self.center_column, self.zero = self.center[:, None], like.new_zeros(())
+        self.no_penalty = like.new_zeros(self.n_members - self.k)  # the members after the first k
         self._scale, self._scale_for = None, None
         self.grad_buffers = [(param, self.net.grads[name]) for name, param in D.params.items()]
 
@@ -92,7 +96,7 @@ class ClosedFormDStep:
 
     def _with_penalty(self, tape, scores: torch.Tensor, score_grad: torch.Tensor, batch: int):
         rows = slice(2 * batch, None)
-        slope, curvature = self._link(scores[:, rows])
+        slope, curvature = self._link(scores[: self.k, rows])
         # contiguous: the input layer's narrow product leaves g transposed, on which vector_norm is ~8x slower
         g = tape.input_gradient(rows, slope).flatten(2).contiguous()
         norms = torch.linalg.vector_norm(g, dim=-1)  # (members, P)
@@ -102,6 +106,8 @@ class ClosedFormDStep:
         # λ = 0 for members without a penalty, whose points are finite zeros: an exact zero.
         coeff = torch.where(norms > 0, distance / norms, self.zero).mul_(self._seed_scale(norms.shape[1]))
         seed = g * coeff.unsqueeze(-1)
+        if self.k < self.n_members:
+            penalty = torch.cat([penalty, self.no_penalty])
         return penalty, tape.backward(score_grad, seed, curvature)
 
 

@@ -100,6 +100,14 @@ class MLPGradients:
         self.grads = {name: torch.empty_like(p) for name, p in params.items()}
         self.grad_w = [self.grads[f"{n}.weight"] for n in names]
         self.grad_b = [self.grads[f"{n}.bias"] for n in names]
+        self._first: dict[int, tuple[list, list, list]] = {}
+
+    def first_members(self, k: int) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+        """The first k members' weights, transposed weights and weight gradients, as views (made
+        once per k): the penalty chain runs on the members that have a penalty, placed first."""
+        if k not in self._first:
+            self._first[k] = ([w[:k] for w in self.weights], [w[:k] for w in self.weights_t], [g[:k] for g in self.grad_w])
+        return self._first[k]
 
     def forward(self, x: torch.Tensor) -> "MLPTape":
         return MLPTape(self, x)
@@ -123,14 +131,15 @@ class MLPTape:
         self.scores = torch.baddbmm(net.bias_rows[-1], net.weights[-1], self.h[-1].transpose(1, 2)).squeeze(1)
 
     def input_gradient(self, rows: slice, link_slope: torch.Tensor) -> torch.Tensor:
-        """g = ∂ link(f) / ∂x on `rows` (members, len(rows), features), given u = link'(f) there."""
-        net = self.net
-        self.rows, self.u = rows, link_slope
-        v = link_slope.unsqueeze(-1) * net.weights[-1]  # v_L, an outer product
+        """g = ∂ link(f) / ∂x on `rows` of the first k members (k, len(rows), features), given
+        u = link'(f) there (k, len(rows))."""
+        self.rows, self.u, k = rows, link_slope, link_slope.shape[0]
+        weights = self.net.first_members(k)[0]
+        v = link_slope.unsqueeze(-1) * weights[-1]  # v_L, an outer product
         self.v, self.deltas = [v], []
-        for l in reversed(range(len(net.acts))):
-            delta = v * self.slopes[l][:, rows]
-            v = _mm(delta, net.weights[l])
+        for l in reversed(range(len(self.net.acts))):
+            delta = v * self.slopes[l][:k, rows]
+            v = _mm(delta, weights[l])
             self.deltas.append(delta)
             self.v.append(v)
         self.deltas.reverse()  # δ_0 .. δ_{L-1}
@@ -140,41 +149,41 @@ class MLPTape:
     def backward(self, score_grad: torch.Tensor, input_grad_seed: torch.Tensor | None = None,
                  link_curvature: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """∂loss/∂(each weight and bias), given ∂loss/∂f (members, rows) on every row and, after
-        `input_gradient`, ∂loss/∂g on its rows and link''(f) there (None for a linear link).
-        The double backward's share of ∂loss/∂f is added into `score_grad` in place. The returned
-        tensors are the net's buffers, overwritten by the next backward."""
+        `input_gradient`, ∂loss/∂g on its rows of its k members and link''(f) there (None for a
+        linear link). The double backward's share of ∂loss/∂f is added into `score_grad` in place.
+        The returned tensors are the net's buffers, overwritten by the next backward."""
         net, rows, L = self.net, getattr(self, "rows", None), len(self.net.acts)
         extra_a = [None] * L  # the double backward's contribution at each a_l (penalty rows)
-        penalised = input_grad_seed is not None
-        if penalised:
+        weight_terms = []  # its products (out, a, b): out += a @ b, the first k members' ∂loss/∂W_l
+        if input_grad_seed is not None:
+            k = input_grad_seed.shape[0]
+            weights, weights_t, grad_w = net.first_members(k)
             v_bar = input_grad_seed  # ∂loss/∂v_0
             for l, act in enumerate(net.acts):
-                _mm_into(net.grad_w[l], self.deltas[l].transpose(1, 2), v_bar)
-                delta_bar = torch.bmm(v_bar, net.weights_t[l])
-                slope = self.slopes[l][:, rows]
+                weight_terms.append((grad_w[l], self.deltas[l].transpose(1, 2), v_bar))
+                delta_bar = torch.bmm(v_bar, weights_t[l])
+                slope = self.slopes[l][:k, rows]
                 v_bar = delta_bar * slope  # ∂loss/∂v_{l+1}
                 if act.curvature is not None:
-                    extra_a[l] = delta_bar.mul_(self.v[l + 1]).mul_(act.curvature(self.h[l + 1][:, rows], slope))
-            torch.bmm(self.u.unsqueeze(1), v_bar, out=net.grad_w[L])
+                    extra_a[l] = delta_bar.mul_(self.v[l + 1]).mul_(act.curvature(self.h[l + 1][:k, rows], slope))
+            weight_terms.append((grad_w[L], self.u.unsqueeze(1), v_bar))
             if link_curvature is not None:
-                u_bar = torch.bmm(net.weights[L], v_bar.transpose(1, 2)).squeeze(1)  # as W_L v̄ᵀ, see scores
-                score_grad[:, rows].addcmul_(u_bar, link_curvature)
+                u_bar = torch.bmm(weights[L], v_bar.transpose(1, 2)).squeeze(1)  # as W_L v̄ᵀ, see scores
+                score_grad[:k, rows].addcmul_(u_bar, link_curvature)
         # The ordinary backward through the forward pass, joined by the extra terms.
-        f_bar = score_grad.unsqueeze(1)  # (members, 1, rows)
-        if penalised:
-            net.grad_w[L].baddbmm_(f_bar, self.h[L])
-        else:
-            torch.bmm(f_bar, self.h[L], out=net.grad_w[L])
+        torch.bmm(score_grad.unsqueeze(1), self.h[L], out=net.grad_w[L])
         torch.sum(score_grad, 1, keepdim=True, out=net.grad_b[L])
         h_bar = score_grad.unsqueeze(-1) * net.weights[L]  # an outer product
         for l in reversed(range(L)):
             a_bar = h_bar.mul_(self.slopes[l])
             if extra_a[l] is not None:
-                a_bar[:, rows].add_(extra_a[l], alpha=net.acts[l].curvature_scale)
-            _mm_into(net.grad_w[l], a_bar.transpose(1, 2), self.h[l], accumulate=penalised)
+                a_bar[:k, rows].add_(extra_a[l], alpha=net.acts[l].curvature_scale)
+            _mm_into(net.grad_w[l], a_bar.transpose(1, 2), self.h[l])
             torch.sum(a_bar, 1, out=net.grad_b[l])
             if l:
                 h_bar = torch.bmm(a_bar, net.weights[l])
+        for out, a, b in weight_terms:
+            _mm_into(out, a, b, accumulate=True)
         return net.grads
 
 

@@ -38,9 +38,13 @@ def ensemble_groups(pairs: Sequence[tuple[Recipe, int]]) -> list[list[int]]:
 def execute_ensemble(recipe: Recipe | Sequence[Recipe], seeds: list[int], out: Path, device: str, overrides: list[str],
                      data: DataContext | None = None, on_start: Callable[[EnsembleTrainer], None] | None = None,
                      on_log: Callable[[dict[str, Any]], None] | None = None, stop: Stop = lambda: False) -> list[Run]:
-    """Member i trains `recipe[i]` (or the one `recipe`) with `seeds[i]`. Raises `NotBatchable`
-    before creating any directory when the members cannot be vectorised together."""
-    ensemble = EnsembleTrainer(recipe, seeds, device=device, data=data)
+    """Member i trains `recipe[i]` (or the one `recipe`) with `seeds[i]`; runs come back in that
+    order. Raises `NotBatchable` before creating any directory when the members cannot be vectorised
+    together."""
+    recipes = [recipe] * len(seeds) if isinstance(recipe, Recipe) else list(recipe)
+    # Members with a penalty first: the closed-form D step's penalty chain then covers only them.
+    order = sorted(range(len(seeds)), key=lambda i: recipes[i].penalty.weight <= 0)
+    ensemble = EnsembleTrainer([recipes[i] for i in order], [seeds[i] for i in order], device=device, data=data)
     runs = [Run.create(out, m.recipe, m.seed, device=device, overrides=overrides, extra={"total_iterations": ensemble.total})
             for m in ensemble.members]
     if on_start is not None:
@@ -57,7 +61,8 @@ def execute_ensemble(recipe: Recipe | Sequence[Recipe], seeds: list[int], out: P
     finally:
         for run in runs:
             run.release()
-    return runs
+    in_given_order = dict(zip(order, runs))
+    return [in_given_order[i] for i in range(len(runs))]
 
 
 def fit_ensemble(ensemble: EnsembleTrainer, runs: list[Run], on_log: Callable[[dict[str, Any]], None] | None = None,

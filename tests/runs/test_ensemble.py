@@ -97,7 +97,10 @@ MIXED = ["gaussian-nogp", "gaussian-0gp-sample", "gaussian-nogp-large"]
 
 def test_mixed_recipe_ensemble_gives_each_run_its_own_recipe(tmp_path):
     recipes = [load_recipe(name, OVERRIDES) for name in MIXED]
-    ensemble_runs = execute_ensemble(recipes, [0, 0, 1], tmp_path / "ensemble", "cpu", OVERRIDES)
+    trained = []
+    ensemble_runs = execute_ensemble(recipes, [0, 0, 1], tmp_path / "ensemble", "cpu", OVERRIDES,
+                                     on_start=lambda ens: trained.extend(m.recipe.name for m in ens.members))
+    assert trained == ["gaussian-0gp-sample", "gaussian-nogp", "gaussian-nogp-large"]  # penalised first, runs as given
     serial_runs = [execute(r, s, tmp_path / "serial", "cpu", OVERRIDES) for r, s in zip(recipes, [0, 0, 1])]
     for ens, ser in zip(ensemble_runs, serial_runs):
         assert ens.path.parent.name == ser.path.parent.name == ser.info["recipe"]
