@@ -65,9 +65,8 @@ class DrawAhead:
         """The next D step's draws."""
         if self.used == self.size:
             self._draw()
-        t = self.used
         self.used += 1
-        return Draw(self.real[:, t], self.fake[:, t], [p[:, t] for p in self.points], self.rows[:, t])
+        return self.draws[self.used - 1]
 
     def _draw(self) -> None:
         k = self.chunk
@@ -78,6 +77,9 @@ class DrawAhead:
         self.fake = self.decode(self.fake_samples[self.member_index, fake_idx])
         self.points = [torch.stack([self._points(m, k) for m in group.members]) for group in self.penalty_groups]
         self.rows = self._side_by_side()
+        # Each step's Draw made here, its tensors views of the chunk (unbind makes them all in one call).
+        per_step = zip(self.real.unbind(1), self.fake.unbind(1), self.rows.unbind(1), *(p.unbind(1) for p in self.points))
+        self.draws = [Draw(real, fake, list(points), rows) for real, fake, rows, *points in per_step]
         self.used, self.size = 0, k
 
     def _side_by_side(self) -> torch.Tensor:

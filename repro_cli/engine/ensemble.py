@@ -184,13 +184,13 @@ class EnsembleTrainer:
         return penalty
 
     def d_gradients(self, draw: Draw):
-        """D's loss and penalty gradients by autograd, into .grad; (d_real, d_fake, d_loss, penalty)."""
+        """D's loss and penalty gradients by autograd, into .grad; (d_real, d_fake, d_loss, penalty), detached."""
         d_real, d_fake = self.discriminate(draw.real, draw.fake)
         d_loss = self.d_losses(d_real, d_fake)
         penalty = self.penalties(draw.points)
         self.opt_d.zero_grad(set_to_none=True)
         (d_loss + penalty).sum().backward()
-        return d_real, d_fake, d_loss, penalty
+        return d_real.detach(), d_fake.detach(), d_loss.detach(), penalty.detach()
 
     # --- the step: Trainer.step with a member dimension; stats are (members,) tensors ---------------
     def step(self) -> dict[str, torch.Tensor]:
@@ -198,7 +198,7 @@ class EnsembleTrainer:
         for _ in range(self.recipe.optim.n_dis):
             d_real, d_fake, d_loss, penalty = (self.closed_form or self.d_gradients)(self.draws(batch))
             self.step_d()
-        stats = {"d_loss": d_loss.detach(), "penalty": penalty.detach(), "d_real": d_real.detach().mean(1), "d_fake": d_fake.detach().mean(1)}
+        stats = {"d_loss": d_loss, "penalty": penalty, "d_real": d_real.mean(1), "d_fake": d_fake.mean(1)}
         if self.G is not None:
             self.D.requires_grad_(False)
             g_loss = self.g_losses(self.D(self.sample_fake(batch)))

@@ -135,10 +135,11 @@ class MLPTape:
         u = link'(f) there (k, len(rows))."""
         self.rows, self.u, k = rows, link_slope, link_slope.shape[0]
         weights = self.net.first_members(k)[0]
+        self.penalty_slopes = [slope[:k, rows] for slope in self.slopes]  # backward reads them again
         v = link_slope.unsqueeze(-1) * weights[-1]  # v_L, an outer product
         self.v, self.deltas = [v], []
         for l in reversed(range(len(self.net.acts))):
-            delta = v * self.slopes[l][:k, rows]
+            delta = v * self.penalty_slopes[l]
             v = _mm(delta, weights[l])
             self.deltas.append(delta)
             self.v.append(v)
@@ -162,7 +163,7 @@ class MLPTape:
             for l, act in enumerate(net.acts):
                 weight_terms.append((grad_w[l], self.deltas[l].transpose(1, 2), v_bar))
                 delta_bar = torch.bmm(v_bar, weights_t[l])
-                slope = self.slopes[l][:k, rows]
+                slope = self.penalty_slopes[l]
                 v_bar = delta_bar * slope  # ∂loss/∂v_{l+1}
                 if act.curvature is not None:
                     extra_a[l] = delta_bar.mul_(self.v[l + 1]).mul_(act.curvature(self.h[l + 1][:k, rows], slope))

@@ -76,8 +76,9 @@ def fit_ensemble(ensemble: EnsembleTrainer, runs: list[Run], on_log: Callable[[d
         stats = ensemble.step()
         it = ensemble.iteration
         logging = it % train.log_every == 0 or it == total
-        # One host sync per step for all members (as Trainer.fit, which stops at the first NaN).
-        finite = torch.isfinite(torch.stack([v.float() for v in stats.values()])).all(0).tolist()
+        # One host sync per step for all members (as Trainer.fit, which stops at the first NaN);
+        # stack promotes mixed dtypes.
+        finite = torch.isfinite(torch.stack(list(stats.values()))).all(0).tolist()
         stopping = stop()
         evaluating = every and it % every == 0 and it != total
         checkpointing = stopping or (train.checkpoint_every and it % train.checkpoint_every == 0)
