@@ -3,8 +3,8 @@
 Where D has a registered closed-form gradient (D_GRADIENT_FORMS, next to the model: the MLP's in
 models/mlp_gradients.py), the ensemble's D step is one forward over every member's real, fake and
 penalty rows, then one hand-written reverse pass that gives each member the gradient of its loss
-plus its penalty. The loss is the registered per-sample loss (engine/losses.py), whose terms'
-derivatives give ∂loss/∂scores directly. The penalty is engine/penalties.py's
+plus its penalty. The loss is the registered per-sample loss (engine/losses.py),
+mean φ(−d_real) + mean φ(d_fake), whose φ′ gives ∂loss/∂scores directly. The penalty is engine/penalties.py's
 λ · mean (‖∇ₓ link(f)‖ − c)², per member: its own points, weight, centre and link; a member
 without a penalty gets rows of zero points and an exact zero.
 
@@ -43,6 +43,7 @@ class ClosedFormDStep:
         self.center_column, self.zero = self.center[:, None], like.new_zeros(())
         self.no_penalty = like.new_zeros(self.n_members - self.k)  # the members after the first k
         self._scale, self._scale_for = None, None
+        self._signs_for = None
         self.grad_buffers = [(param, self.net.grads[name]) for name, param in D.params.items()]
 
     def _seed_scale(self, n_points: int) -> torch.Tensor:
@@ -80,19 +81,29 @@ class ClosedFormDStep:
         with torch.inference_mode():
             tape = self.net.forward(self._rows(draw) if draw.rows is None else draw.rows)
             scores = tape.scores
-            d_real, d_fake = scores[:, :batch], scores[:, batch: 2 * batch]
-            d_loss = self.loss.discriminator(d_real, d_fake)  # one per member
-            slopes = self.loss.discriminator_slopes(d_real, d_fake)
-            if self.penalised:  # the penalty rows' scores enter no loss term
-                slopes += (scores.new_zeros(scores.shape[0], scores.shape[1] - 2 * batch),)
-            score_grad = torch.cat(slopes, 1).div_(batch)
+            d_loss, score_grad = self._loss(scores, batch)
             if self.penalised:
                 penalty, grads = self._with_penalty(tape, scores, score_grad, batch)
             else:
                 penalty, grads = scores.new_zeros(self.n_members), tape.backward(score_grad)
             for param, grad in self.grad_buffers:
                 param.grad = grad
-        return d_real, d_fake, d_loss, penalty
+        return scores[:, :batch], scores[:, batch: 2 * batch], d_loss, penalty
+
+    def _loss(self, scores: torch.Tensor, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each member's loss mean φ(−d_real) + mean φ(d_fake) and its gradient w.r.t. every row's
+        score (zero on the penalty rows, which enter no loss term), from the real and fake scores
+        side by side: with s = −1 on real rows and +1 on fake ones, the loss is 2·mean φ(s·d) and
+        its gradient s·φ′(s·d)/batch."""
+        if self._signs_for != (batch, scores.shape[1]):
+            signs = scores.new_ones(1, 2 * batch)
+            signs[:, :batch] = -1
+            tail = scores.new_zeros(scores.shape[0], scores.shape[1] - 2 * batch)
+            self._signs, self._slope_signs, self._tail, self._signs_for = signs, signs / batch, tail, (batch, scores.shape[1])
+        signed = scores[:, : 2 * batch] * self._signs
+        d_loss = self.loss.phi(signed).mean(-1).mul_(2)
+        score_grad = self.loss.phi_slope(signed).mul_(self._slope_signs)
+        return d_loss, torch.cat([score_grad, self._tail], 1) if self._tail.shape[1] else score_grad
 
     def _with_penalty(self, tape, scores: torch.Tensor, score_grad: torch.Tensor, batch: int):
         rows = slice(2 * batch, None)

@@ -49,17 +49,15 @@ def test_generator_potential_is_the_per_point_generator_loss(name):
 
 
 @pytest.mark.parametrize("name", ["ns-gan", "wgan", "hinge"])
-def test_discriminator_slopes_are_the_terms_derivatives(name):
-    # Scores on both sides of the hinge's kinks, and exactly at them (autograd's side: relu'(0) = 0).
-    d_real = torch.tensor([-3.0, -1.0, 0.2, 1.0, 2.5], dtype=torch.float64, requires_grad=True)
-    d_fake = torch.tensor([-2.5, -1.0, -0.3, 1.0, 3.0], dtype=torch.float64, requires_grad=True)
+def test_phi_slope_is_phis_derivative_and_the_loss_is_made_of_phi(name):
+    # Scores on both sides of the hinge's kink, and exactly at it (autograd's side: relu'(0) = 0).
+    x = torch.tensor([-3.0, -1.0, -0.3, 0.0, 0.2, 1.0, 2.5], dtype=torch.float64, requires_grad=True)
     impl = loss(name)
-    real, fake = impl.discriminator_terms(d_real, d_fake)
-    assert impl.discriminator(d_real, d_fake).item() == pytest.approx((real.mean() + fake.mean()).item())
-    want_real, want_fake = torch.autograd.grad(real.sum() + fake.sum(), [d_real, d_fake])
-    slope_real, slope_fake = impl.discriminator_slopes(d_real.detach(), d_fake.detach())
-    torch.testing.assert_close(slope_real, want_real, rtol=1e-12, atol=0)
-    torch.testing.assert_close(slope_fake, want_fake, rtol=1e-12, atol=0)
+    (want,) = torch.autograd.grad(impl.phi(x).sum(), x)
+    torch.testing.assert_close(impl.phi_slope(x.detach()), want, rtol=1e-12, atol=0)
+    d_real, d_fake = x[:4].detach(), x[3:].detach()
+    expected = impl.phi(-d_real).mean() + impl.phi(d_fake).mean()
+    assert impl.discriminator(d_real, d_fake).item() == pytest.approx(expected.item(), rel=1e-12)
 
 
 @pytest.mark.parametrize("name", ["ns-gan", "wgan", "hinge"])
