@@ -36,6 +36,15 @@ def init_process_group(world: World, device: str) -> str:
     return device
 
 
+def finish() -> None:
+    """After a rank's work ended normally: wait for every rank before tearing down. A rank that
+    destroys its Gloo process group while a peer is still using it can make the peer abort
+    ("terminate called without an active exception"); not after an error, where a peer stuck in a
+    collective would never arrive."""
+    if dist.is_initialized():
+        dist.barrier()
+
+
 def shutdown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()

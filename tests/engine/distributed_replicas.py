@@ -70,5 +70,6 @@ def replica(rank: int, size: int, store: str, jobs: dict[str, dict], out: str) -
     try:
         for name, job in jobs.items():
             torch.save(train(job, World(rank=rank, size=size)), Path(out) / f"{name}-rank{rank}.pt")
+        distributed.finish()  # the CLI's own teardown
     finally:
-        dist.destroy_process_group()
+        distributed.shutdown()

@@ -90,6 +90,7 @@ def train(
         device = distributed.init_process_group(world, device)
     try:
         _train(recipe, seed, seeds, overrides, out, device, ctx, quiet, resume_dir, auto_resume, force, ensemble, world)
+        distributed.finish()
     finally:
         distributed.shutdown()
 
