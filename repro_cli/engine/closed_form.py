@@ -19,7 +19,7 @@ import torch
 from repro_cli.engine.batched import StackedModule, registered_form
 from repro_cli.engine.draw_ahead import Draw
 from repro_cli.engine.losses import PerSampleLoss
-from repro_cli.engine.penalties import LINK_DERIVATIVES
+from repro_cli.engine.penalties import LINKS
 from repro_cli.registries import D_GRADIENT_FORMS
 
 
@@ -68,8 +68,8 @@ class ClosedFormDStep:
 
     def _link(self, scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.link is not None:
-            return LINK_DERIVATIVES[self.link](scores)
-        prob_slope, prob_curvature = LINK_DERIVATIVES["probability"](scores)
+            return LINKS[self.link].derivatives(scores)
+        prob_slope, prob_curvature = LINKS["probability"].derivatives(scores)
         mask = self.is_probability[:, None]
         return torch.where(mask, prob_slope, torch.ones_like(scores)), torch.where(mask, prob_curvature, torch.zeros_like(scores))
 

@@ -11,6 +11,7 @@ The norm is taken over every non-batch dimension, so 2-D points, 1×28×28 and 3
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -68,17 +69,24 @@ def real_and_fake(real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator |
     return torch.cat([real, fake])
 
 
+class Link(NamedTuple):
+    """What `gradient_of` differentiates: the link applied to D's logits f, and its first and
+    second derivatives (link'(f), link''(f); None: zero), which the closed-form gradients of
+    engine/closed_form.py need."""
+
+    fn: Callable[[torch.Tensor], torch.Tensor]
+    derivatives: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
+
+
 def _probability_derivatives(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     p = torch.sigmoid(scores)
     slope = torch.addcmul(p, p, p, value=-1)  # p(1 − p)
     return slope, torch.addcmul(slope, slope, p, value=-2)  # p(1 − p)(1 − 2p)
 
 
-# What `gradient_of` differentiates, as (link'(f), link''(f)) of D's logits f (None: zero), for
-# the closed-form gradients of engine/closed_form.py; GradientPenalty.link is the link itself.
-LINK_DERIVATIVES: dict[str, Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]] = {
-    "probability": _probability_derivatives,
-    "logit": lambda scores: (torch.ones_like(scores), None),
+LINKS: dict[str, Link] = {
+    "probability": Link(torch.sigmoid, _probability_derivatives),
+    "logit": Link(lambda scores: scores, lambda scores: (torch.ones_like(scores), None)),
 }
 
 
@@ -96,7 +104,7 @@ class GradientPenalty:
         self.shard = shard
         self.active = spec.weight > 0
         self.make_points: Callable = PENALTY_POINTS.get(spec.points)
-        self.link = torch.sigmoid if spec.gradient_of == "probability" else (lambda t: t)
+        self.link = LINKS[spec.gradient_of].fn
         # With points = real, the penalty can reuse D's forward pass on the real batch.
         self.reuses_real_forward = self.active and spec.points == "real"
 

@@ -117,13 +117,14 @@ def load_latest(run: Run, which: str = "last") -> tuple[dict[str, Any], Path, li
     raise RunDirError(f"every checkpoint in {run.checkpoint_dir} is unusable: {warnings[0]}")
 
 
-def restore_trainer(run: Run, which: str = "last", device: str = "cpu", data=None, recipe=None, world=None):
+def restore_trainer(run: Run, which: str = "last", device: str = "cpu", data=None, recipe=None, world=None, checkpoint: Path | None = None):
     """A Trainer rebuilt from a run's saved recipe (or `recipe`) and seed, with a checkpoint's
-    state loaded (as one rank of `world` under torchrun). Returns (trainer, checkpoint path, warnings)."""
+    state loaded (as one rank of `world` under torchrun): the `which` one found in the run, or the
+    file `checkpoint` (the one rank 0 chose). Returns (trainer, checkpoint path, warnings)."""
     from repro_cli.engine.trainer import Trainer
     from repro_cli.engine.world import SINGLE_PROCESS
 
     trainer = Trainer(recipe or run.recipe(), seed=run.info["seed"], device=device, data=data, world=world or SINGLE_PROCESS)
-    state, path, warnings = load_latest(run, which)
+    state, path, warnings = (load_state(checkpoint), checkpoint, []) if checkpoint is not None else load_latest(run, which)
     trainer.load_state_dict(state)
     return trainer, path, warnings

@@ -22,7 +22,7 @@ from repro_cli.engine.trainer import Trainer
 from repro_cli.engine.world import SINGLE_PROCESS, World
 from repro_cli.errors import ConfigError, RunDirError
 from repro_cli.runs.atomic import atomic_write_text
-from repro_cli.runs.checkpoint import load_state, restore_trainer
+from repro_cli.runs.checkpoint import restore_trainer
 from repro_cli.runs.lock import RunLock
 from repro_cli.runs.rundir import RECIPE_FILE, Run, find_runs, now
 
@@ -80,9 +80,7 @@ def _lock_and_reopen(run_dir: Path, overrides: list[str], force: bool, device: s
 def _follow(run_path: Path, checkpoint: Path, device: str, data: DataContext | None, world: World) -> Resumed:
     """A torchrun rank other than 0 joins the resume rank 0 prepared: the run's recipe as rank 0
     left it (with any forced change) and rank 0's checkpoint."""
-    run = Run.open(run_path)
-    trainer = Trainer(run.recipe(), seed=run.info["seed"], device=device, data=data, world=world)
-    trainer.load_state_dict(load_state(checkpoint))
+    trainer, _, _ = restore_trainer(Run.open(run_path), device=device, data=data, world=world, checkpoint=checkpoint)
     return Resumed(None, trainer, checkpoint)
 
 

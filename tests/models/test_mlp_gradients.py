@@ -7,7 +7,7 @@ import torch
 
 from repro_cli import registries as R
 from repro_cli.engine.batched import StackedModule, registered_form
-from repro_cli.engine.penalties import LINK_DERIVATIVES
+from repro_cli.engine.penalties import LINKS
 from repro_cli.models.mlp import mlp_discriminator
 from repro_cli.models.mlp_gradients import MLPGradients
 
@@ -46,7 +46,7 @@ def test_tape_equals_autograd_double_backward(activation, layers, link_name):
 
     tape = MLPGradients(stacked.skeleton, stacked.params).forward(x)
     torch.testing.assert_close(tape.scores, scores, rtol=1e-12, atol=1e-12)
-    slope, curvature = LINK_DERIVATIVES[link_name](tape.scores[:, rows])
+    slope, curvature = LINKS[link_name].derivatives(tape.scores[:, rows])
     torch.testing.assert_close(tape.input_gradient(rows, slope), g, rtol=1e-12, atol=1e-12)
     grads = tape.backward(score_seed, grad_seed, curvature)
     assert grads.keys() == expected.keys()
