@@ -77,7 +77,7 @@ class ClosedFormDStep:
         """Sets every stacked D parameter's .grad; returns (d_real, d_fake, d_loss, penalty) per member."""
         batch = draw.real.shape[1]
         # inference_mode, not no_grad: nothing here is ever differentiated, and skipping autograd's
-        # version-counter and view bookkeeping makes each of the step's ~90 small operations cheaper.
+        # version-counter and view bookkeeping makes each of the step's ~100 small operations cheaper.
         with torch.inference_mode():
             tape = self.net.forward(self._rows(draw) if draw.rows is None else draw.rows)
             scores = tape.scores
@@ -110,7 +110,7 @@ class ClosedFormDStep:
         slope, curvature = self._link(scores[: self.k, rows])
         # contiguous: the input layer's narrow product leaves g transposed, on which vector_norm is ~8x slower
         g = tape.input_gradient(rows, slope).flatten(2).contiguous()
-        norms = torch.linalg.vector_norm(g, dim=-1)  # (members, P)
+        norms = torch.linalg.vector_norm(g, dim=-1)  # (k, P)
         distance = norms - self.center_column
         penalty = torch.where(self.active, distance.square().mean(-1).mul_(self.weight), self.zero)
         # ∂penalty/∂g = λ/P · 2(‖g‖ − c) · g/‖g‖ (zero where ‖g‖ = 0, as autograd's norm gives);
