@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 
 from repro_cli.engine.batched import StackedModule, registered_form
-from repro_cli.engine.draw_ahead import Draw
+from repro_cli.engine.draw_ahead import Draw, side_by_side
 from repro_cli.engine.losses import PerSampleLoss
 from repro_cli.engine.penalties import LINKS
 from repro_cli.registries import D_GRADIENT_FORMS
@@ -52,20 +52,6 @@ class ClosedFormDStep:
             self._scale, self._scale_for = (self.weight * (2 / n_points))[:, None], n_points
         return self._scale
 
-    def _rows(self, draw: Draw) -> torch.Tensor:
-        """Draw.rows where the draw has none: real, fake and every member's penalty points (zeros
-        for members without a penalty) side by side."""
-        if not self.penalised:
-            return torch.cat([draw.real, draw.fake], 1)
-        first = draw.points[0]
-        if len(self.groups) == 1 and self.groups[0].index is None:
-            points = first
-        else:
-            points = first.new_zeros(self.n_members, *first.shape[1:])
-            for group, group_points in zip(self.groups, draw.points):
-                points.index_copy_(0, group.index, group_points)
-        return torch.cat([draw.real, draw.fake, points], 1)
-
     def _link(self, scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.link is not None:
             return LINKS[self.link].derivatives(scores)
@@ -79,7 +65,8 @@ class ClosedFormDStep:
         # inference_mode, not no_grad: nothing here is ever differentiated, and skipping autograd's
         # version-counter and view bookkeeping makes each of the step's ~100 small operations cheaper.
         with torch.inference_mode():
-            tape = self.net.forward(self._rows(draw) if draw.rows is None else draw.rows)
+            rows = draw.rows if draw.rows is not None else side_by_side(draw.real, draw.fake, draw.points, self.groups, dim=1)
+            tape = self.net.forward(rows)
             scores = tape.scores
             d_loss, score_grad = self._loss(scores, batch)
             if self.penalised:

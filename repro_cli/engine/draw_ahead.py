@@ -38,6 +38,21 @@ class Draw(NamedTuple):
     rows: torch.Tensor | None = None
 
 
+def side_by_side(real: torch.Tensor, fake: torch.Tensor, points: list[torch.Tensor], penalty_groups, dim: int) -> torch.Tensor:
+    """Draw.rows: every member's real, fake and (with any penalty group) penalty rows side by side
+    along `dim`, zeros where a member has no penalty; `points` are the groups' points."""
+    blocks = [real, fake]
+    if points:
+        if len(penalty_groups) == 1 and penalty_groups[0].index is None:  # every member, in order
+            blocks.append(points[0])
+        else:
+            penalty_rows = points[0].new_zeros(real.shape[0], *points[0].shape[1:])
+            for group, group_points in zip(penalty_groups, points):
+                penalty_rows[group.index] = group_points
+            blocks.append(penalty_rows)
+    return torch.cat(blocks, dim)
+
+
 def can_draw_ahead(members) -> bool:
     first = members[0]
     return all(
@@ -76,22 +91,11 @@ class DrawAhead:
         self.real = self.decode(self.real_samples[self.member_index, real_idx])  # (members, k, batch, ...)
         self.fake = self.decode(self.fake_samples[self.member_index, fake_idx])
         self.points = [torch.stack([self._points(m, k) for m in group.members]) for group in self.penalty_groups]
-        self.rows = self._side_by_side()
+        self.rows = side_by_side(self.real, self.fake, self.points, self.penalty_groups, dim=2)  # (members, k, rows, ...)
         # Each step's Draw made here, its tensors views of the chunk (unbind makes them all in one call).
         per_step = zip(self.real.unbind(1), self.fake.unbind(1), self.rows.unbind(1), *(p.unbind(1) for p in self.points))
         self.draws = [Draw(real, fake, list(points), rows) for real, fake, rows, *points in per_step]
         self.used, self.size = 0, k
-
-    def _side_by_side(self) -> torch.Tensor:
-        """Draw.rows of every step of the chunk: (members, k, rows, ...). Row-wise point sets give
-        one point per (real, fake) pair, so every penalised member has `batch` penalty rows."""
-        blocks = [self.real, self.fake]
-        if self.points:
-            penalty_rows = torch.zeros_like(self.real)
-            for group, points in zip(self.penalty_groups, self.points):
-                penalty_rows[slice(None) if group.index is None else group.index] = points
-            blocks.append(penalty_rows)
-        return torch.cat(blocks, 2)
 
     def _points(self, member, k: int) -> torch.Tensor:
         i = member.index

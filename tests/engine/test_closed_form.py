@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from repro_cli.config.recipes import load_recipe
+from repro_cli.engine.draw_ahead import side_by_side
 from repro_cli.engine.ensemble import EnsembleTrainer
 
 # Links, weights, centres, point sets and losses that one closed-form step must handle at once.
@@ -90,5 +91,6 @@ def test_rows_drawn_ahead_equal_the_rows_made_at_the_step():
     for _ in range(3):
         draw = ensemble.draws(ensemble.recipe.train.batch_size)
         assert draw.rows is not None and draw.rows.shape == (len(recipes), 60, 2)
-        assert torch.equal(draw.rows, ensemble.closed_form._rows(draw._replace(rows=None)))
+        made_at_the_step = side_by_side(draw.real, draw.fake, draw.points, ensemble.penalty_groups, dim=1)
+        assert torch.equal(draw.rows, made_at_the_step)
         assert not draw.rows[0, 40:].any()  # gaussian-nogp: zero penalty rows
